@@ -45,6 +45,8 @@ target_compile_options(veil PRIVATE
 if(VEIL_NATIVE)
   target_compile_options(veil PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
 endif()
+# GCC 12 reports false maybe-uninitialized warnings inside Eigen's AVX-512 code.
+set_source_files_properties(${PROJECT_SOURCE_DIR}/core/cpu/gemm.cpp PROPERTIES COMPILE_OPTIONS -Wno-maybe-uninitialized)
 # Eigen's own multithreading would fight ours: veil parallelises over the batch.
 target_compile_definitions(veil PRIVATE EIGEN_DONT_PARALLELIZE)
 

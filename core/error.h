@@ -7,11 +7,17 @@
 //
 // The message names file, line, the failed condition and whatever the
 // streamed context adds.
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace veil {
+
+// Shapes (std::vector<int64_t>) print as [2, 3]; declared here so that error
+// messages can stream them (defined in core/shape.cpp).
+std::ostream& operator<<(std::ostream& os, const std::vector<std::int64_t>& shape);
 
 class Error : public std::runtime_error {
  public:
@@ -19,6 +25,13 @@ class Error : public std::runtime_error {
 };
 
 namespace detail {
+
+// A free function, so that unqualified lookup of << reaches namespace veil
+// (from inside ErrorBuilder its own operator<< would hide it).
+template <typename T>
+void write_value(std::ostream& os, const T& value) {
+  os << value;
+}
 
 // Collects the streamed context and throws when destroyed at the end of the
 // full expression. Throwing from a destructor is deliberate here.
@@ -38,7 +51,7 @@ class ErrorBuilder {
       stream_ << ": ";
       has_context_ = true;
     }
-    stream_ << value;
+    write_value(stream_, value);
     return *this;
   }
 

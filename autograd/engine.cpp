@@ -1,0 +1,95 @@
+// The backward engine: Kahn's algorithm over the graph reachable from the
+// root, so each node runs once, after all gradients flowing into it have
+// been summed.
+#include <unordered_map>
+#include <vector>
+
+#include "veil/autograd/grad_mode.h"
+#include "veil/autograd/node.h"
+#include "veil/core/error.h"
+#include "veil/core/ops.h"
+
+namespace veil::autograd {
+
+namespace {
+
+std::unordered_map<Node*, int> count_dependencies(Node* root) {
+  std::unordered_map<Node*, int> dependencies;
+  std::vector<Node*> stack{root};
+  dependencies[root] = 0;
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    for (const auto& next : node->next_nodes()) {
+      if (!next) continue;
+      auto [it, inserted] = dependencies.try_emplace(next.get(), 0);
+      ++it->second;
+      if (inserted) stack.push_back(next.get());
+    }
+  }
+  return dependencies;
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad_output) {
+  VEIL_CHECK(root.defined()) << "backward() on an undefined tensor";
+  std::shared_ptr<Node> root_node = gradient_edge(root);
+  VEIL_CHECK(root_node) << "backward() on a tensor that does not require grad and has no grad_fn";
+  Tensor seed = grad_output;
+  if (!seed.defined()) {
+    VEIL_CHECK(root.numel() == 1) << "backward() without a gradient needs a one-element tensor, got shape "
+                                  << root.shape();
+    seed = Tensor::ones(root.shape(), root.dtype(), root.device());
+  }
+  VEIL_CHECK(seed.shape() == root.shape())
+      << "backward(): gradient shape " << seed.shape() << " does not match tensor shape " << root.shape();
+
+  NoGradGuard no_grad;  // backward formulas are not differentiated again
+  auto dependencies = count_dependencies(root_node.get());
+  std::unordered_map<Node*, Tensor> pending;
+  // Keeps every node alive until it has run, even when the tensors that
+  // owned it are gone.
+  std::unordered_map<Node*, std::shared_ptr<Node>> owners;
+  owners[root_node.get()] = root_node;
+  pending[root_node.get()] = seed;
+  std::vector<Node*> ready{root_node.get()};
+
+  while (!ready.empty()) {
+    Node* node = ready.back();
+    ready.pop_back();
+    Tensor grad;
+    if (auto it = pending.find(node); it != pending.end()) {
+      grad = std::move(it->second);
+      pending.erase(it);
+    }
+    // A node that received no gradient still runs through the loop, so the
+    // dependency counts of the nodes after it reach zero.
+    std::vector<Tensor> input_grads;
+    if (grad.defined()) input_grads = node->apply(grad);
+    auto& next = node->next_nodes();
+    VEIL_ASSERT(input_grads.empty() || input_grads.size() == next.size())
+        << node->name() << " returned " << input_grads.size() << " gradients for " << next.size() << " inputs";
+    for (std::size_t i = 0; i < next.size(); ++i) {
+      Node* target = next[i].get();
+      if (!target) continue;
+      if (i < input_grads.size() && input_grads[i].defined()) {
+        auto it = pending.find(target);
+        if (it == pending.end() || !it->second.defined()) {
+          pending[target] = std::move(input_grads[i]);
+        } else if (it->second.is_contiguous() && it->second.storage().use_count() == 1) {
+          it->second.add_(input_grads[i]);
+        } else {
+          it->second = add(it->second, input_grads[i]);
+        }
+      }
+      owners.try_emplace(target, next[i]);
+      if (--dependencies[target] == 0) ready.push_back(target);
+    }
+    node->release();
+    node->next_nodes().clear();
+    owners.erase(node);
+  }
+}
+
+}  // namespace veil::autograd

@@ -1,0 +1,67 @@
+#include "veil/core/cpu/gemm.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+
+#include "veil/core/parallel.h"
+
+namespace veil::cpu {
+
+namespace {
+
+template <typename T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using ConstMap = Eigen::Map<const RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename T>
+using MutMap = Eigen::Map<RowMatrix<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+template <typename T>
+void gemm_serial(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+                 std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  MutMap<T> C(c, m, n, Eigen::OuterStride<>(ldc));
+  if (k == 0) {
+    if (beta == T(0)) C.setZero();
+    else C *= beta;
+    return;
+  }
+  ConstMap<T> A(a, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
+  ConstMap<T> B(b, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
+  auto run = [&](const auto& op_a, const auto& op_b) {
+    if (beta == T(0)) C.noalias() = alpha * (op_a * op_b);
+    else {
+      if (beta != T(1)) C *= beta;
+      C.noalias() += alpha * (op_a * op_b);
+    }
+  };
+  if (trans_a && trans_b) run(A.transpose(), B.transpose());
+  else if (trans_a) run(A.transpose(), B);
+  else if (trans_b) run(A, B.transpose());
+  else run(A, B);
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, T alpha, const T* a,
+          std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  const bool big = static_cast<double>(m) * n * k > 4.0e6;
+  if (!big || omp_in_parallel() || num_threads() == 1 || m < 2 * num_threads()) {
+    gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  // Split rows of C: each thread multiplies its own slice of op(A).
+  parallel_for(m, 8, [&](std::int64_t r0, std::int64_t r1) {
+    const T* a_rows = trans_a ? a + r0 : a + r0 * lda;
+    gemm_serial(trans_a, trans_b, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
+  });
+}
+
+template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t,
+                          const float*, std::int64_t, float, float*, std::int64_t);
+template void gemm<double>(bool, bool, std::int64_t, std::int64_t, std::int64_t, double, const double*,
+                           std::int64_t, const double*, std::int64_t, double, double*, std::int64_t);
+
+}  // namespace veil::cpu
