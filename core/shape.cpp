@@ -1,6 +1,7 @@
 #include "veil/core/shape.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "veil/core/error.h"
 
@@ -45,6 +46,12 @@ std::ostream& operator<<(std::ostream& os, const Shape& shape) {
   os << '[';
   for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
   return os << ']';
+}
+
+std::string shape_string(const Shape& shape) {
+  std::ostringstream os;
+  os << shape;
+  return os.str();
 }
 
 }  // namespace veil

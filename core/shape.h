@@ -3,6 +3,7 @@
 // channels, H, W spatial, T sequence, D features.
 #include <cstdint>
 #include <ostream>
+#include <string>
 #include <vector>
 
 namespace veil {
@@ -17,5 +18,8 @@ int normalize_dim(int dim, int rank);
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 
 std::ostream& operator<<(std::ostream& os, const Shape& shape);
+// "[2, 3]"; for code outside namespace veil, where << on a Shape (a
+// std::vector) is not found by argument-dependent lookup.
+std::string shape_string(const Shape& shape);
 
 }  // namespace veil

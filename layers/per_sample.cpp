@@ -1,0 +1,30 @@
+#include "veil/layers/per_sample.h"
+
+#include "veil/core/error.h"
+
+namespace veil {
+
+const char* grad_sample_mode_name(GradSampleMode mode) {
+  switch (mode) {
+    case GradSampleMode::Off: return "off";
+    case GradSampleMode::Materialize: return "materialize";
+    case GradSampleMode::Ghost: return "ghost";
+    case GradSampleMode::Auto: return "auto";
+  }
+  return "unknown";
+}
+
+GradSampleMode parse_grad_sample_mode(const std::string& text) {
+  for (auto mode : {GradSampleMode::Off, GradSampleMode::Materialize, GradSampleMode::Ghost, GradSampleMode::Auto})
+    if (text == grad_sample_mode_name(mode)) return mode;
+  VEIL_FAIL() << "unknown per-sample gradient mode '" << text << "' (expected off, materialize, ghost or auto)";
+  return GradSampleMode::Off;
+}
+
+GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out) {
+  if (requested != GradSampleMode::Auto) return requested;
+  return ghost_cost(positions, in, out) < materialize_cost(positions, in, out) ? GradSampleMode::Ghost
+                                                                                : GradSampleMode::Materialize;
+}
+
+}  // namespace veil

@@ -1,0 +1,78 @@
+#pragma once
+// Per-sample gradients: the contract between parametric layers and the
+// privacy module.
+//
+// Note [Per-sample gradient routes]
+// With per-sample recording on, a parametric layer's backward does not add
+// into its parameters' .grad. It keeps, for each example i of the batch,
+// enough to produce the gradient g_i of that example's own loss term:
+//  - Materialize: grad_sample [B, ...param shape] per parameter;
+//  - Ghost: the factors (input activations, output gradients) from which the
+//    squared norms ||g_i||^2 and the weighted sum sum_i c_i g_i are computed
+//    without ever forming g_i (Goodfellow 2015; Li et al. 2022; Bu et al.).
+// Auto picks, per layer and from the shapes, the route with fewer
+// multiply-adds. Both routes give the same numbers (tested).
+//
+// Loss reduction: with a mean-reduced loss the output gradient carries a 1/B
+// factor; the layer multiplies it back (config.loss_reduction) so g_i is
+// always the gradient of example i's own loss, as in Opacus.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "veil/core/tensor.h"
+
+namespace veil {
+
+enum class GradSampleMode { Off, Materialize, Ghost, Auto };
+enum class LossReduction { Sum, Mean };
+
+const char* grad_sample_mode_name(GradSampleMode mode);
+GradSampleMode parse_grad_sample_mode(const std::string& text);
+
+struct PerSampleConfig {
+  GradSampleMode mode = GradSampleMode::Off;
+  LossReduction loss_reduction = LossReduction::Mean;
+  bool enabled() const { return mode != GradSampleMode::Off; }
+};
+
+// Implemented by every layer with parameters. The privacy module drives it:
+// after backward, it asks each layer for per-sample squared norms, computes
+// clipping factors, and asks for the clipped sums.
+class PerSampleLayer {
+ public:
+  virtual ~PerSampleLayer() = default;
+
+  // True after a backward pass recorded per-sample information that has not
+  // been consumed (cleared) yet.
+  virtual bool has_per_sample() const = 0;
+  // Examples in the recorded batch.
+  virtual std::int64_t per_sample_batch_size() const = 0;
+  // The parameters, in the order of the vectors below.
+  virtual std::vector<Tensor> per_sample_parameters() const = 0;
+  // ||g_i||^2 for each parameter: one float64 tensor [B] per parameter.
+  virtual std::vector<Tensor> per_sample_sq_norms() = 0;
+  // Adds sum_i coeffs[p][i] * g_i into parameter p's .grad (creating it if
+  // needed); coeffs are float64 [B], one per parameter.
+  virtual void accumulate_weighted_grads(const std::vector<Tensor>& coeffs) = 0;
+  // The materialised gradients [B, ...shape], one per parameter (computed
+  // from the factors when the layer took the ghost route).
+  virtual std::vector<Tensor> grad_samples() = 0;
+  // The route the last backward took for this layer.
+  virtual GradSampleMode route_taken() const = 0;
+  // Drops the recorded information.
+  virtual void clear_per_sample() = 0;
+};
+
+// Multiply-add counts for choosing a route; see Note [Per-sample gradient
+// routes]. `positions` is T (Linear) or L (Conv), `in` the input features
+// per position (D_in or C_in*k*k), `out` the output features.
+inline double materialize_cost(std::int64_t positions, std::int64_t in, std::int64_t out) {
+  return static_cast<double>(positions) * in * out;
+}
+inline double ghost_cost(std::int64_t positions, std::int64_t in, std::int64_t out) {
+  return static_cast<double>(positions) * positions * (in + out);
+}
+GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out);
+
+}  // namespace veil

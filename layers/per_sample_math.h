@@ -1,0 +1,24 @@
+#pragma once
+// Helpers shared by the per-sample rules of parametric layers. All work on
+// contiguous CPU tensors; per-sample results are float64 [B].
+#include <vector>
+
+#include "veil/core/tensor.h"
+#include "veil/layers/per_sample.h"
+
+namespace veil::per_sample {
+
+// ||rows_i||^2 for a [B, ...] tensor viewed as B rows.
+Tensor row_sq_norms(const Tensor& per_sample);
+// sum_i c_i * per_sample[i] for per_sample [B, ...] and c float64 [B];
+// result shaped like one sample.
+Tensor weighted_row_sum(const Tensor& per_sample, const Tensor& coeffs);
+// Multiplies each sample's block of a [B, ...] tensor by c_i (a copy).
+Tensor scale_rows(const Tensor& per_sample, const Tensor& coeffs);
+// Adds `update` into p's .grad (creating it when absent).
+void add_into_grad(const Tensor& param, const Tensor& update);
+// The factor that turns output gradients into per-example-loss gradients
+// (Note [Per-sample gradient routes]): B for a mean loss, 1 for a sum.
+double reduction_scale(LossReduction reduction, std::int64_t batch);
+
+}  // namespace veil::per_sample
