@@ -1,0 +1,309 @@
+#include "veil/layers/conv2d.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "veil/autograd/node.h"
+#include "veil/core/cpu/gemm.h"
+#include "veil/core/cpu/im2col.h"
+#include "veil/core/device_check.h"
+#include "veil/core/parallel.h"
+#include "veil/layers/per_sample_math.h"
+
+namespace veil {
+
+// cols [B, C_in*kh*kw, L] and g [B, C_out, L] (g scaled to per-example
+// losses) of the last backward pass.
+struct Conv2d::Record {
+  Tensor cols, g;
+  std::int64_t batch = 0;
+  GradSampleMode route = GradSampleMode::Off;
+  Tensor weight_samples;  // materialised [B, C_out, C_in/G*kh*kw], lazily
+};
+
+Conv2dOptions Conv2dOptions::square(std::int64_t kernel, std::int64_t stride, std::int64_t padding,
+                                    std::int64_t dilation, std::int64_t groups, bool bias) {
+  return {kernel, kernel, stride, stride, padding, padding, dilation, dilation, groups, bias};
+}
+
+namespace {
+
+// Sizes of the per-group GEMMs.
+struct ConvDims {
+  std::int64_t groups, out_per_group, k, l;  // k = C_in/G*kh*kw rows per group
+};
+
+// dw (+)= sum_i g_i[grp] cols_i[grp]^T over the batch, as [C_out, k]. Each
+// thread sums its share of the batch into its own buffer; buffers are then
+// added, so the result does not depend on scheduling.
+template <typename T>
+void accumulate_weight_grad(const T* cols, const T* g, std::int64_t batch, const ConvDims& d, T* dw) {
+  const std::int64_t out_channels = d.groups * d.out_per_group;
+  const std::int64_t size = out_channels * d.k;
+  const int threads = num_threads();
+  std::vector<std::vector<T>> partial(threads, std::vector<T>(size, T(0)));
+  parallel_for(batch, 1, [&](std::int64_t i0, std::int64_t i1) {
+    T* acc = partial[omp_get_thread_num()].data();
+    for (std::int64_t i = i0; i < i1; ++i)
+      for (std::int64_t grp = 0; grp < d.groups; ++grp)
+        cpu::gemm<T>(false, true, d.out_per_group, d.k, d.l, T(1), g + (i * out_channels + grp * d.out_per_group) * d.l,
+                     d.l, cols + (i * d.groups + grp) * d.k * d.l, d.l, T(1), acc + grp * d.out_per_group * d.k, d.k);
+  });
+  for (std::int64_t j = 0; j < size; ++j) {
+    T total = T(0);
+    for (const auto& p : partial) total += p[j];
+    dw[j] += total;
+  }
+}
+
+}  // namespace
+
+Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, const Conv2dOptions& options, std::uint64_t seed)
+    : Conv2d("Conv2d", in_channels, out_channels, options, seed,
+             {out_channels, options.groups > 0 ? in_channels / options.groups : 0, options.kernel_h,
+              options.kernel_w}) {}
+
+Conv2d::Conv2d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, std::uint64_t seed,
+               std::int64_t stride, std::int64_t padding)
+    : Conv2d(in_channels, out_channels, Conv2dOptions::square(kernel, stride, padding), seed) {}
+
+Conv2d::Conv2d(std::string type_name, std::int64_t in_channels, std::int64_t out_channels,
+               const Conv2dOptions& options, std::uint64_t seed, const Shape& weight_shape)
+    : Module(std::move(type_name)), in_channels_(in_channels), out_channels_(out_channels), options_(options) {
+  VEIL_CHECK(in_channels > 0 && out_channels > 0) << "Conv(" << in_channels << ", " << out_channels << "): channel counts must be positive";
+  VEIL_CHECK(options.groups > 0 && in_channels % options.groups == 0 && out_channels % options.groups == 0)
+      << "Conv: groups=" << options.groups << " must divide in_channels=" << in_channels
+      << " and out_channels=" << out_channels;
+  VEIL_CHECK(options.kernel_h > 0 && options.kernel_w > 0 && options.stride_h > 0 && options.stride_w > 0 &&
+             options.dilation_h > 0 && options.dilation_w > 0 && options.padding_h >= 0 && options.padding_w >= 0)
+      << "Conv: kernel, stride and dilation must be positive and padding non-negative";
+  const double fan_in = static_cast<double>(in_channels / options.groups * options.kernel_h * options.kernel_w);
+  const double bound = 1.0 / std::sqrt(fan_in);
+  weight_ = register_parameter("weight", Tensor::uniform(weight_shape, -bound, bound, seed, 0));
+  if (options.bias) bias_ = register_parameter("bias", Tensor::uniform({out_channels}, -bound, bound, seed, 1));
+}
+
+Conv2dGeometry Conv2d::geometry() const {
+  return {options_.kernel_h,  options_.kernel_w,  options_.stride_h,   options_.stride_w,
+          options_.padding_h, options_.padding_w, options_.dilation_h, options_.dilation_w};
+}
+
+std::string Conv2d::describe() const {
+  std::ostringstream os;
+  os << type_name() << "(" << in_channels_ << ", " << out_channels_ << ", kernel_size=(" << options_.kernel_h << ", "
+     << options_.kernel_w << "), stride=(" << options_.stride_h << ", " << options_.stride_w << ")";
+  if (options_.padding_h || options_.padding_w)
+    os << ", padding=(" << options_.padding_h << ", " << options_.padding_w << ")";
+  if (options_.dilation_h != 1 || options_.dilation_w != 1)
+    os << ", dilation=(" << options_.dilation_h << ", " << options_.dilation_w << ")";
+  if (options_.groups != 1) os << ", groups=" << options_.groups;
+  if (!options_.bias) os << ", bias=false";
+  return os.str() + ")";
+}
+
+Tensor Conv2d::forward(const Tensor& input) {
+  require_cpu(input, "Conv2d");
+  VEIL_CHECK(input.dim() == 4 && input.size(1) == in_channels_)
+      << describe() << " expects input [B, " << in_channels_ << ", H, W], got " << input.shape();
+  VEIL_CHECK(input.dtype() == weight_.dtype())
+      << describe() << ": input dtype " << input.dtype() << " does not match the weight's " << weight_.dtype();
+  const Conv2dGeometry geo = geometry();
+  const Tensor x = input.detach().contiguous();
+  const std::int64_t batch = x.size(0), height = x.size(2), width = x.size(3);
+  const std::int64_t out_h = geo.out_h(height), out_w = geo.out_w(width);
+  const ConvDims d{options_.groups, out_channels_ / options_.groups,
+                   in_channels_ / options_.groups * options_.kernel_h * options_.kernel_w, out_h * out_w};
+  const std::int64_t rows = d.groups * d.k;  // C_in*kh*kw
+  Tensor cols = Tensor::empty({batch, rows, d.l}, x.dtype());
+  Tensor y = Tensor::empty({batch, out_channels_, out_h, out_w}, x.dtype());
+  dispatch_floating(x.dtype(), "Conv2d", [&]<typename T>() {
+    const T* px = x.data<T>();
+    const T* pw = weight_.data<T>();
+    const T* pb = bias_.defined() ? bias_.data<T>() : nullptr;
+    T* pc = cols.data<T>();
+    T* py = y.data<T>();
+    parallel_for(batch, 1, [&](std::int64_t i0, std::int64_t i1) {
+      for (std::int64_t i = i0; i < i1; ++i) {
+        T* ci = pc + i * rows * d.l;
+        T* yi = py + i * out_channels_ * d.l;
+        cpu::im2col_image(px + i * in_channels_ * height * width, in_channels_, height, width, geo, ci);
+        for (std::int64_t grp = 0; grp < d.groups; ++grp)
+          cpu::gemm<T>(false, false, d.out_per_group, d.l, d.k, T(1), pw + grp * d.out_per_group * d.k, d.k,
+                       ci + grp * d.k * d.l, d.l, T(0), yi + grp * d.out_per_group * d.l, d.l);
+        if (pb)
+          for (std::int64_t c = 0; c < out_channels_; ++c)
+            for (std::int64_t p = 0; p < d.l; ++p) yi[c * d.l + p] += pb[c];
+      }
+    });
+  });
+
+  const bool input_needs_grad = autograd::needs_grad({&input});
+  const PerSampleConfig config = per_sample_config();
+  const Shape input_shape = x.shape();
+  auto backward = [=, this, weight = weight_.detach(), has_bias = bias_.defined()](const Tensor& grad) {
+    const Tensor g = grad.contiguous().reshape({batch, out_channels_, d.l});
+    std::vector<Tensor> grads(3);
+    dispatch_floating(g.dtype(), "Conv2d backward", [&]<typename T>() {
+      const T* pg = g.data<T>();
+      if (input_needs_grad) {
+        Tensor dx = Tensor::empty(input_shape, g.dtype());
+        const T* pw = weight.data<T>();
+        T* pdx = dx.data<T>();
+        parallel_for(batch, 1, [&](std::int64_t i0, std::int64_t i1) {
+          std::vector<T> dcols(rows * d.l);
+          for (std::int64_t i = i0; i < i1; ++i) {
+            for (std::int64_t grp = 0; grp < d.groups; ++grp)
+              cpu::gemm<T>(true, false, d.k, d.l, d.out_per_group, T(1), pw + grp * d.out_per_group * d.k, d.k,
+                           pg + (i * out_channels_ + grp * d.out_per_group) * d.l, d.l, T(0),
+                           dcols.data() + grp * d.k * d.l, d.l);
+            cpu::col2im_image(dcols.data(), in_channels_, height, width, geo, pdx + i * in_channels_ * height * width);
+          }
+        });
+        grads[0] = dx;
+      }
+      if (config.enabled()) {
+        // Per-sample recording replaces the summed parameter gradients.
+        VEIL_CHECK(!record_) << describe() << " ran backward twice before its per-sample gradients were consumed; "
+                             << "a layer used twice in one step is not supported under DP";
+        auto rec = std::make_shared<Record>();
+        rec->cols = cols;
+        const double scale = per_sample::reduction_scale(config.loss_reduction, batch);
+        rec->g = scale == 1.0 ? g : mul_scalar(g, scale);
+        rec->batch = batch;
+        rec->route = choose_route(config.mode, d.l, d.k, d.out_per_group);
+        record_ = rec;
+        return;
+      }
+      Tensor dw = Tensor::zeros(weight.shape(), g.dtype());
+      accumulate_weight_grad(cols.data<T>(), pg, batch, d, dw.data<T>());
+      grads[1] = dw;
+      if (has_bias) grads[2] = sum(g, {0, 2});
+    });
+    return grads;
+  };
+  return autograd::record_op("Conv2d", y, {input, weight_, bias_}, backward);
+}
+
+// ---- per-sample rule -----------------------------------------------------------
+
+bool Conv2d::has_per_sample() const { return record_ != nullptr; }
+
+std::int64_t Conv2d::per_sample_batch_size() const { return record_ ? record_->batch : 0; }
+
+std::vector<Tensor> Conv2d::per_sample_parameters() const {
+  if (bias_.defined()) return {weight_, bias_};
+  return {weight_};
+}
+
+GradSampleMode Conv2d::route_taken() const { return record_ ? record_->route : GradSampleMode::Off; }
+
+void Conv2d::clear_per_sample() { record_ = nullptr; }
+
+namespace {
+
+ConvDims record_dims(const Tensor& cols, const Tensor& g, std::int64_t groups) {
+  return {groups, g.size(1) / groups, cols.size(1) / groups, cols.size(2)};
+}
+
+}  // namespace
+
+std::vector<Tensor> Conv2d::grad_samples() {
+  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
+  Record& r = *record_;
+  const ConvDims d = record_dims(r.cols, r.g, options_.groups);
+  if (!r.weight_samples.defined()) {
+    Shape shape{r.batch};
+    shape.insert(shape.end(), weight_.shape().begin(), weight_.shape().end());
+    r.weight_samples = Tensor::empty(shape, r.g.dtype());
+    dispatch_floating(r.g.dtype(), "Conv2d grad_samples", [&]<typename T>() {
+      const T* pc = r.cols.data<T>();
+      const T* pg = r.g.data<T>();
+      T* pw = r.weight_samples.data<T>();
+      parallel_for(r.batch, 1, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+          for (std::int64_t grp = 0; grp < d.groups; ++grp)
+            cpu::gemm<T>(false, true, d.out_per_group, d.k, d.l, T(1),
+                         pg + (i * out_channels_ + grp * d.out_per_group) * d.l, d.l,
+                         pc + (i * d.groups + grp) * d.k * d.l, d.l, T(0),
+                         pw + (i * out_channels_ + grp * d.out_per_group) * d.k, d.k);
+      });
+    });
+  }
+  if (bias_.defined()) return {r.weight_samples, sum(r.g, {2})};
+  return {r.weight_samples};
+}
+
+std::vector<Tensor> Conv2d::per_sample_sq_norms() {
+  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded";
+  Record& r = *record_;
+  std::vector<Tensor> norms;
+  if (r.route == GradSampleMode::Materialize) {
+    for (const Tensor& gs : grad_samples()) norms.push_back(per_sample::row_sq_norms(gs));
+    return norms;
+  }
+  const ConvDims d = record_dims(r.cols, r.g, options_.groups);
+  Tensor weight_norms = Tensor::empty({r.batch}, DType::Float64);
+  double* pn = weight_norms.data<double>();
+  dispatch_floating(r.g.dtype(), "Conv2d ghost norms", [&]<typename T>() {
+    const T* pc = r.cols.data<T>();
+    const T* pg = r.g.data<T>();
+    parallel_for(r.batch, 1, [&](std::int64_t i0, std::int64_t i1) {
+      std::vector<T> gram_u(d.l * d.l), gram_g(d.l * d.l);
+      for (std::int64_t i = i0; i < i1; ++i) {
+        double acc = 0.0;
+        for (std::int64_t grp = 0; grp < d.groups; ++grp) {
+          const T* u = pc + (i * d.groups + grp) * d.k * d.l;
+          const T* gi = pg + (i * out_channels_ + grp * d.out_per_group) * d.l;
+          cpu::gemm<T>(true, false, d.l, d.l, d.k, T(1), u, d.l, u, d.l, T(0), gram_u.data(), d.l);
+          cpu::gemm<T>(true, false, d.l, d.l, d.out_per_group, T(1), gi, d.l, gi, d.l, T(0), gram_g.data(), d.l);
+          for (std::int64_t k = 0; k < d.l * d.l; ++k) acc += static_cast<double>(gram_u[k]) * gram_g[k];
+        }
+        pn[i] = acc;
+      }
+    });
+  });
+  norms.push_back(weight_norms);
+  if (bias_.defined()) norms.push_back(per_sample::row_sq_norms(sum(r.g, {2})));
+  return norms;
+}
+
+void Conv2d::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
+  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded";
+  VEIL_CHECK(coeffs.size() == per_sample_parameters().size())
+      << describe() << ": " << coeffs.size() << " coefficient vectors for " << per_sample_parameters().size()
+      << " parameters";
+  Record& r = *record_;
+  if (r.route == GradSampleMode::Materialize) {
+    const auto samples = grad_samples();
+    for (std::size_t p = 0; p < samples.size(); ++p)
+      per_sample::add_into_grad(per_sample_parameters()[p], per_sample::weighted_row_sum(samples[p], coeffs[p]));
+    return;
+  }
+  // Ghost: scale each example's output gradient by c_i, then the ordinary
+  // weight-gradient GEMMs.
+  const ConvDims d = record_dims(r.cols, r.g, options_.groups);
+  const Tensor g_scaled = per_sample::scale_rows(r.g, coeffs[0]);
+  Tensor dw = Tensor::zeros(weight_.shape(), r.g.dtype());
+  dispatch_floating(r.g.dtype(), "Conv2d weighted grads", [&]<typename T>() {
+    accumulate_weight_grad(r.cols.data<T>(), g_scaled.data<T>(), r.batch, d, dw.data<T>());
+  });
+  per_sample::add_into_grad(weight_, dw);
+  if (bias_.defined()) per_sample::add_into_grad(bias_, sum(per_sample::scale_rows(r.g, coeffs[1]), {0, 2}));
+}
+
+// ---- Conv1d ---------------------------------------------------------------------
+
+Conv1d::Conv1d(std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel, std::uint64_t seed,
+               std::int64_t stride, std::int64_t padding, std::int64_t dilation, std::int64_t groups, bool bias)
+    : Conv2d("Conv1d", in_channels, out_channels, {1, kernel, 1, stride, 0, padding, 1, dilation, groups, bias}, seed,
+             {out_channels, groups > 0 ? in_channels / groups : 0, kernel}) {}
+
+Tensor Conv1d::forward(const Tensor& input) {
+  VEIL_CHECK(input.dim() == 3) << describe() << " expects input [B, C, T], got " << input.shape();
+  const Tensor y = Conv2d::forward(input.reshape({input.size(0), input.size(1), 1, input.size(2)}));
+  return y.reshape({y.size(0), y.size(1), y.size(3)});
+}
+
+}  // namespace veil
