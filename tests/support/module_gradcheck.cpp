@@ -12,7 +12,7 @@ namespace {
 
 double loss_value(Module& model, const Tensor& input, const PerExampleLoss& loss) {
   NoGradGuard no_grad;
-  return sum(loss(model(input))).item();
+  return sum(loss(model(input), 0)).item();
 }
 
 // Compares analytic against numeric for every element of `target`, which
@@ -44,7 +44,7 @@ void check_module_gradients(Module& model, const Tensor& input, const PerExample
   model.zero_grad();
   Tensor x = input.detach().clone();
   if (options.check_input) x.set_requires_grad(true);
-  sum(loss(model(x))).backward();
+  sum(loss(model(x), 0)).backward();
   const Tensor input_grad = x.grad();
   std::vector<std::pair<std::string, Tensor>> grads;
   for (auto& [name, p] : model.named_parameters()) grads.emplace_back(name, p.grad());

@@ -9,7 +9,7 @@
 namespace veil::testing {
 
 PerExampleLoss random_projection_loss(std::uint64_t seed) {
-  return [seed](const Tensor& output) {
+  return [seed](const Tensor& output, std::int64_t) {
     Shape sample_shape(output.shape().begin() + 1, output.shape().end());
     Tensor weights = Tensor::uniform(sample_shape, -1.0, 1.0, seed, 7, output.dtype());
     Tensor weighted = mul(output, weights);
@@ -40,7 +40,7 @@ std::vector<std::vector<Tensor>> run_per_sample(Module& model, const Tensor& inp
                                                 GradSampleMode mode, LossReduction reduction) {
   model.zero_grad();
   model.set_per_sample({mode, reduction});
-  batch_loss(loss(model(input)), reduction).backward();
+  batch_loss(loss(model(input), 0), reduction).backward();
   std::vector<std::vector<Tensor>> out;
   for (PerSampleLayer* layer : model.per_sample_layers()) {
     REQUIRE(layer->has_per_sample());
@@ -62,7 +62,7 @@ void check_per_sample_gradients(Module& model, const Tensor& input, const PerExa
   model.set_per_sample({GradSampleMode::Off, options.reduction});
   for (std::int64_t i = 0; i < batch; ++i) {
     model.zero_grad();
-    sum(loss(model(input.slice(0, i, i + 1)))).backward();
+    sum(loss(model(input.slice(0, i, i + 1)), i)).backward();
     for (std::size_t l = 0; l < layers.size(); ++l) {
       const auto params = layers[l]->per_sample_parameters();
       std::vector<Tensor> got, expected;
@@ -79,7 +79,7 @@ void check_per_sample_gradients(Module& model, const Tensor& input, const PerExa
 
   // 2. They sum to the batch gradient (scaled by 1/B for a mean loss).
   model.zero_grad();
-  batch_loss(loss(model(input)), options.reduction).backward();
+  batch_loss(loss(model(input), 0), options.reduction).backward();
   const double scale = options.reduction == LossReduction::Mean && batch > 0 ? 1.0 / batch : 1.0;
   for (std::size_t l = 0; l < layers.size(); ++l) {
     const auto params = layers[l]->per_sample_parameters();

@@ -10,8 +10,10 @@
 
 namespace veil::testing {
 
-// Maps the module's output [B, ...] to per-example losses [B].
-using PerExampleLoss = std::function<Tensor(const Tensor& output)>;
+// Maps the module's output [B, ...] for the examples first .. first+B-1 of
+// the input to their per-example losses [B] (losses with targets need to know
+// which examples they see).
+using PerExampleLoss = std::function<Tensor(const Tensor& output, std::int64_t first)>;
 
 // A fixed random linear functional of each example's output, so that
 // every output element gets a distinct gradient.
