@@ -19,8 +19,8 @@ TempDir::TempDir() {
   static std::atomic<unsigned> counter{0};
   std::random_device random;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    fs::path candidate = fs::temp_directory_path() /
-                         ("veil-test-" + std::to_string(random()) + "-" + std::to_string(counter++));
+    fs::path candidate = fs::temp_directory_path() / ("veil-test-" + std::to_string(random()) +
+                                                      "-" + std::to_string(counter++));
     if (fs::create_directory(candidate)) {
       path_ = candidate;
       return;
@@ -48,7 +48,8 @@ std::vector<std::uint8_t> idx_bytes(const std::vector<std::uint32_t>& dims,
 
 void write_file(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
   if (!out) throw std::runtime_error("write_file: cannot write " + path.string());
 }
 
@@ -57,11 +58,12 @@ void write_gzip_file(const fs::path& path, const std::vector<std::uint8_t>& byte
   if (file == nullptr) throw std::runtime_error("write_gzip_file: cannot open " + path.string());
   // gzwrite with 0 bytes returns 0 without an error, so only a short count for
   // a non-empty buffer is a failure.
-  bool written = bytes.empty() ||
-                 gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
-                     static_cast<int>(bytes.size());
+  bool written =
+      bytes.empty() || gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())) ==
+                           static_cast<int>(bytes.size());
   bool closed = gzclose_w(file) == Z_OK;
-  if (!written || !closed) throw std::runtime_error("write_gzip_file: cannot write " + path.string());
+  if (!written || !closed)
+    throw std::runtime_error("write_gzip_file: cannot write " + path.string());
 }
 
 std::vector<std::uint8_t> fixture_images(std::size_t count, std::size_t rows, std::size_t cols) {
@@ -97,7 +99,8 @@ void write_mnist_dir(const fs::path& dir, const MnistFixture& fixture) {
     write(std::string(prefix) + "-images-idx3-ubyte",
           idx_bytes({u32(count), u32(fixture.rows), u32(fixture.cols)},
                     fixture_images(count, fixture.rows, fixture.cols)));
-    write(std::string(prefix) + "-labels-idx1-ubyte", idx_bytes({u32(count)}, fixture_labels(count)));
+    write(std::string(prefix) + "-labels-idx1-ubyte",
+          idx_bytes({u32(count)}, fixture_labels(count)));
   }
 }
 

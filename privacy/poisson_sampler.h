@@ -1,0 +1,52 @@
+#pragma once
+// Poisson sampling for DP-SGD (DESIGN.md, step 1): at every step each example
+// is in the batch independently with probability q, the sample rate the
+// accountant assumes. Batch sizes vary and a batch may be empty.
+//
+// Batches are a function of (seed, step) alone: Philox stream
+// philox_stream(kPoissonSampling, step) under key `seed`, read from its
+// start. A resumed run gets the same batches without saving any sampler state.
+//
+// Distributed: rank r of W keeps the indices i with i % W == r of that same
+// global sample. Every rank walks the global sample (O(qN) work, like one
+// process) and the union of the shards at a step is exactly what a single
+// process with the same seed draws, so each example is still in the global
+// batch independently with probability q, and changing the world size does
+// not change the batches.
+#include <cstdint>
+#include <vector>
+
+namespace veil {
+
+class PoissonSampler {
+ public:
+  // dataset_size N >= 0, sample_rate q in (0, 1].
+  PoissonSampler(int64_t dataset_size, double sample_rate, uint64_t seed);
+  // The shard of `rank` in [0, world_size).
+  PoissonSampler(int64_t dataset_size, double sample_rate, uint64_t seed, int rank, int world_size);
+
+  // Sorted indices in [0, N) of this rank's part of the batch of `step`.
+  // Cost O(qN): gaps between included indices are drawn directly as
+  // geometric variables, floor(log(U) / log(1 - q)) with U in (0, 1].
+  std::vector<int64_t> sample(uint64_t step) const;
+
+  // q N, the global expected batch size DP-SGD divides the noisy sum by.
+  double expected_batch_size() const { return sample_rate_ * static_cast<double>(dataset_size_); }
+  // round(1 / q): the steps that visit N examples in expectation.
+  int64_t steps_per_epoch() const;
+
+  int64_t dataset_size() const { return dataset_size_; }
+  double sample_rate() const { return sample_rate_; }
+  int rank() const { return rank_; }
+  int world_size() const { return world_size_; }
+
+ private:
+  int64_t dataset_size_;
+  double sample_rate_;
+  double log_keep_;  // log(1 - q)
+  uint64_t seed_;
+  int rank_;
+  int world_size_;
+};
+
+}  // namespace veil

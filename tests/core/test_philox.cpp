@@ -1,0 +1,253 @@
+#include <omp.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "veil/core/error.h"
+#include "veil/core/philox.h"
+
+using namespace veil;
+
+namespace {
+
+void check_kat(Philox4x32Block ctr, PhiloxKey key, Philox4x32Block expected) {
+  const Philox4x32Block out = philox4x32_10(ctr, key);
+  for (int i = 0; i < 4; ++i) {
+    INFO("word " << i);
+    CHECK(out.v[i] == expected.v[i]);
+  }
+}
+
+struct Moments {
+  double mean = 0, var = 0;
+};
+
+template <typename T>
+Moments moments(const std::vector<T>& x) {
+  Moments m;
+  for (T v : x) m.mean += v;
+  m.mean /= static_cast<double>(x.size());
+  for (T v : x) m.var += (v - m.mean) * (v - m.mean);
+  m.var /= static_cast<double>(x.size() - 1);
+  return m;
+}
+
+// Pearson chi-square of x (values in [0, 1)) over `bins` equal bins.
+template <typename T>
+double uniform_chi_square(const std::vector<T>& x, int bins) {
+  std::vector<double> counts(bins, 0.0);
+  for (T v : x) counts[std::min(bins - 1, static_cast<int>(v * bins))] += 1;
+  const double expected = static_cast<double>(x.size()) / bins;
+  double chi2 = 0;
+  for (double c : counts) chi2 += (c - expected) * (c - expected) / expected;
+  return chi2;
+}
+
+// Kolmogorov-Smirnov distance between the sample and the standard normal.
+template <typename T>
+double normal_ks_distance(std::vector<T> x) {
+  std::sort(x.begin(), x.end());
+  const double n = static_cast<double>(x.size());
+  double d = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double cdf = 0.5 * std::erfc(-static_cast<double>(x[i]) / std::sqrt(2.0));
+    d = std::max({d, cdf - i / n, (i + 1) / n - cdf});
+  }
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("philox4x32_10 reproduces the Random123 known answers", "[philox]") {
+  // Random123 tests/kat_vectors, the three "philox4x32 10" lines.
+  check_kat({{0, 0, 0, 0}}, {{0, 0}}, {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}});
+  check_kat({{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}}, {{0xffffffff, 0xffffffff}},
+            {{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}});
+  check_kat({{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}}, {{0xa4093822, 0x299f31d0}},
+            {{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}});
+}
+
+TEST_CASE("philox_block lays seed, stream and offset out as Note [Philox streams] says", "[philox]") {
+  const uint64_t seed = 0x299f31d0a4093822ull;
+  const uint64_t stream = 0x0370734413198a2eull;
+  const uint64_t offset = 0x85a308d3243f6a88ull;
+  const Philox4x32Block b = philox_block(seed, stream, offset);
+  CHECK(b.v[0] == 0xd16cfe09u);
+  CHECK(b.v[1] == 0x94fdccebu);
+  CHECK(b.v[2] == 0x5001e420u);
+  CHECK(b.v[3] == 0x24126ea1u);
+}
+
+TEST_CASE("uniform conversions cover their documented intervals", "[philox]") {
+  CHECK(uniform_float_co(0) == 0.0f);
+  CHECK(uniform_float_co(0xffffffffu) < 1.0f);
+  CHECK(uniform_float_oc(0) > 0.0f);
+  CHECK(uniform_float_oc(0xffffffffu) == 1.0f);
+  CHECK(uniform_double_co(0, 0) == 0.0);
+  CHECK(uniform_double_co(0xffffffffu, 0xffffffffu) < 1.0);
+  CHECK(uniform_double_oc(0, 0) == 0x1p-53);
+  CHECK(uniform_double_oc(0xffffffffu, 0xffffffffu) == 1.0);
+  // Box-Muller stays finite at the extremes.
+  double z0 = 0, z1 = 0;
+  box_muller(uniform_double_oc(0, 0), 0.0, &z0, &z1);
+  CHECK(std::isfinite(z0));
+  CHECK(z0 == Approx(std::sqrt(2.0 * 53 * std::log(2.0))));
+}
+
+TEST_CASE("Philox reads the stream word by word, and its state round-trips", "[philox]") {
+  Philox rng(42, 7);
+  std::vector<uint32_t> words(10);
+  for (uint32_t& w : words) w = rng.next_u32();
+  for (int i = 0; i < 10; ++i) {
+    CHECK(words[i] == philox_block(42, 7, i / 4).v[i % 4]);
+  }
+  CHECK(rng.state() == PhiloxState{42, 7, 2, 2});
+
+  const PhiloxState saved = rng.state();
+  const uint64_t a = rng.next_u64();
+  const double b = rng.normal();
+  Philox resumed(saved);
+  CHECK(resumed.next_u64() == a);
+  CHECK(resumed.normal() == b);
+
+  Philox skipper(42, 7);
+  skipper.skip(7);
+  CHECK(skipper.next_u32() == words[7]);
+  skipper.set_state(saved);
+  CHECK(skipper.next_u64() == a);
+
+  CHECK_THROWS_AS(rng.set_state(PhiloxState{1, 2, 3, 4}), Error);
+}
+
+TEST_CASE("take_blocks hands out whole blocks and moves past them", "[philox]") {
+  Philox rng(3, 0);
+  rng.next_u32();
+  const PhiloxState fill = rng.take_blocks(5);
+  CHECK(fill == PhiloxState{3, 0, 1, 0});
+  CHECK(rng.state() == PhiloxState{3, 0, 6, 0});
+
+  std::vector<float> out(20);
+  philox_fill_uniform(out.data(), 20, fill, 0.0f, 1.0f);
+  for (int i = 0; i < 20; ++i) CHECK(out[i] == uniform_float_co(philox_block(3, 0, 1 + i / 4).v[i % 4]));
+  CHECK_NOTHROW(philox_fill_uniform(out.data(), 20, rng.state(), 0.0f, 1.0f));
+  CHECK_THROWS_AS(philox_fill_uniform(out.data(), 4, PhiloxState{3, 0, 0, 1}, 0.0f, 1.0f), Error);
+}
+
+TEST_CASE("philox_stream keeps purposes apart and rejects ids over 56 bits", "[philox]") {
+  CHECK(philox_stream(PhiloxPurpose::kGeneral, 5) == 5);
+  CHECK(philox_stream(PhiloxPurpose::kPoissonSampling, 5) == ((uint64_t{2} << 56) | 5));
+  CHECK(philox_stream(PhiloxPurpose::kGaussianNoise, 5) != philox_stream(PhiloxPurpose::kShuffle, 5));
+  CHECK_THROWS_AS(philox_stream(PhiloxPurpose::kGeneral, uint64_t{1} << 56), Error);
+}
+
+TEST_CASE("next_below is uniform over small ranges", "[philox]") {
+  Philox rng(11, 0);
+  CHECK_THROWS_AS(rng.next_below(0), Error);
+  const int k = 7, n = 70000;
+  std::vector<double> counts(k, 0);
+  int out_of_range = 0;
+  for (int i = 0; i < n; ++i) {
+    const uint64_t x = rng.next_below(k);
+    if (x >= static_cast<uint64_t>(k)) ++out_of_range;
+    else counts[x] += 1;
+  }
+  CHECK(out_of_range == 0);
+  CHECK(rng.next_below(1) == 0);
+  double chi2 = 0;
+  for (double c : counts) chi2 += (c - n / k) * (c - n / k) / (n / k);
+  CHECK(chi2 < 27.9);  // df 6, p = 1e-4
+}
+
+TEST_CASE("uniform fills have the moments and shape of U[lo, hi)", "[philox]") {
+  const int64_t n = 1 << 20;
+  std::vector<float> f(n);
+  philox_fill_uniform(f.data(), n, PhiloxState{2024, 1, 0, 0}, 0.0f, 1.0f);
+  const Moments mf = moments(f);
+  CHECK(std::abs(mf.mean - 0.5) < 5 * std::sqrt(1.0 / 12 / n));
+  CHECK(std::abs(mf.var - 1.0 / 12) < 5 * 7.5e-5);
+  const double chi2 = uniform_chi_square(f, 100);
+  CHECK(chi2 < 99 + 5 * 14.1);  // df 99
+  CHECK(chi2 > 99 - 4 * 14.1);  // too even is as suspicious as too uneven
+  CHECK(*std::min_element(f.begin(), f.end()) >= 0.0f);
+  CHECK(*std::max_element(f.begin(), f.end()) < 1.0f);
+
+  std::vector<double> d(n);
+  philox_fill_uniform(d.data(), n, PhiloxState{2024, 2, 0, 0}, -3.0, 5.0);
+  const Moments md = moments(d);
+  CHECK(std::abs(md.mean - 1.0) < 5 * 8 * std::sqrt(1.0 / 12 / n));
+  CHECK(std::abs(md.var - 64.0 / 12) < 5 * 64 * 7.5e-5);
+  for (double& v : d) v = (v + 3.0) / 8.0;
+  CHECK(uniform_chi_square(d, 100) < 99 + 5 * 14.1);
+}
+
+TEST_CASE("normal fills have the moments and shape of N(mean, std^2)", "[philox]") {
+  const int64_t n = 200000;
+  std::vector<float> f(n);
+  philox_fill_normal(f.data(), n, PhiloxState{7, 3, 0, 0}, 0.0f, 1.0f);
+  const Moments mf = moments(f);
+  CHECK(std::abs(mf.mean) < 5 / std::sqrt(n));
+  CHECK(std::abs(mf.var - 1.0) < 5 * std::sqrt(2.0 / n));
+  CHECK(normal_ks_distance(f) < 1.95 / std::sqrt(n));  // KS alpha = 0.001
+
+  std::vector<double> d(n);
+  philox_fill_normal(d.data(), n, PhiloxState{7, 4, 0, 0}, 2.0, 3.0);
+  const Moments md = moments(d);
+  CHECK(std::abs(md.mean - 2.0) < 5 * 3.0 / std::sqrt(n));
+  CHECK(std::abs(md.var - 9.0) < 5 * 9.0 * std::sqrt(2.0 / n));
+  for (double& v : d) v = (v - 2.0) / 3.0;
+  CHECK(normal_ks_distance(d) < 1.95 / std::sqrt(n));
+
+  // Box-Muller pairs are uncorrelated.
+  double cross = 0;
+  for (int64_t i = 0; i + 1 < n; i += 2) cross += d[i] * d[i + 1];
+  CHECK(std::abs(cross / (n / 2)) < 5 / std::sqrt(n / 2));
+
+  // The sequential normal() draws from the same distribution.
+  Philox rng(7, 5);
+  std::vector<double> s(50000);
+  for (double& v : s) v = rng.normal();
+  CHECK(normal_ks_distance(s) < 1.95 / std::sqrt(50000.0));
+}
+
+TEST_CASE("fills are identical for any thread count and follow the fill rule", "[philox]") {
+  const int64_t n = 100003;  // not a multiple of the block size
+  const PhiloxState at{99, 4, 1000, 0};
+  const int saved_threads = omp_get_max_threads();
+  std::vector<float> f1(n), f2(n), n1(n), n2(n);
+  std::vector<double> d1(n), d2(n), dn1(n), dn2(n);
+  omp_set_num_threads(1);
+  philox_fill_uniform(f1.data(), n, at, -1.0f, 1.0f);
+  philox_fill_normal(n1.data(), n, at, 0.0f, 1.0f);
+  philox_fill_uniform(d1.data(), n, at, -1.0, 1.0);
+  philox_fill_normal(dn1.data(), n, at, 0.0, 1.0);
+  omp_set_num_threads(2);
+  philox_fill_uniform(f2.data(), n, at, -1.0f, 1.0f);
+  philox_fill_normal(n2.data(), n, at, 0.0f, 1.0f);
+  philox_fill_uniform(d2.data(), n, at, -1.0, 1.0);
+  philox_fill_normal(dn2.data(), n, at, 0.0, 1.0);
+  omp_set_num_threads(saved_threads);
+  CHECK(f1 == f2);
+  CHECK(n1 == n2);
+  CHECK(d1 == d2);
+  CHECK(dn1 == dn2);
+
+  // Spot-check the rule on the last, partial block.
+  const int64_t i = n - 1;
+  const Philox4x32Block fb = philox_block(99, 4, 1000 + i / 4);
+  CHECK(n1[i] == philox_normal_float4(fb).v[i % 4]);
+  const Philox4x32Block db = philox_block(99, 4, 1000 + i / 2);
+  CHECK(dn1[i] == philox_normal_double2(db).v[i % 2]);
+  CHECK(d1[i] == -1.0 + 2.0 * philox_uniform_double2(db).v[i % 2]);
+
+  // A different seed, stream or offset changes the values.
+  std::vector<float> other(n);
+  philox_fill_uniform(other.data(), n, PhiloxState{100, 4, 1000, 0}, -1.0f, 1.0f);
+  CHECK(other != f1);
+  philox_fill_uniform(other.data(), n, PhiloxState{99, 5, 1000, 0}, -1.0f, 1.0f);
+  CHECK(other != f1);
+  philox_fill_uniform(other.data(), n, PhiloxState{99, 4, 1001, 0}, -1.0f, 1.0f);
+  CHECK(std::equal(other.begin(), other.end() - 4, f1.begin() + 4));
+}
