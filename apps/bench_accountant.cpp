@@ -1,0 +1,104 @@
+// bench_accountant: how long the accountants take to turn a history into
+// epsilon, and to calibrate sigma, at 1e3, 1e4 and 1e5 steps of the DP-SGD
+// MNIST schedule (q = 1/300, sigma = 1, delta = 1e-5). Prints the median
+// wall time over repeats.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "support/cli.h"
+#include "support/json_line.h"
+#include "veil/privacy/accountant.h"
+#include "veil/privacy/noise_calibration.h"
+
+namespace {
+
+using veil::cli::ArgParser;
+namespace privacy = veil::privacy;
+
+constexpr double kSampleRate = 1.0 / 300;
+constexpr double kSigma = 1.0;
+constexpr double kDelta = 1e-5;
+constexpr double kTargetEpsilon = 1.0;
+
+// Median wall time of `work` in milliseconds over `repeats` runs.
+double median_ms(int repeats, const std::function<void()>& work) {
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    work();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+int run(const std::vector<std::string>& args) {
+  ArgParser parser("bench_accountant [options]",
+                   "Times get_epsilon and noise calibration for the rdp, prv and gdp accountants\n"
+                   "(q = 1/300, sigma = 1, delta = 1e-5; calibration targets epsilon 1).");
+  parser.option("repeats", "R", "runs per get_epsilon timing (median reported)", "5")
+      .option("calibration-repeats", "R", "runs per calibration timing (median reported)", "3")
+      .option("max-steps", "N", "largest step count to time (1e3, 1e4, 1e5 up to N)", "100000")
+      .flag("json", "also print one JSON object per row");
+  parser.parse(args);
+  if (parser.has("help")) {
+    std::cout << parser.help();
+    return 0;
+  }
+  const int repeats = int(parser.get_int("repeats", 5));
+  const int calibration_repeats = int(parser.get_int("calibration-repeats", 3));
+  const std::int64_t max_steps = parser.get_int("max-steps", 100000);
+  if (repeats < 1 || calibration_repeats < 1) throw veil::cli::UsageError("repeats must be >= 1");
+  const bool json = parser.has("json");
+
+  std::printf("%-10s %8s %12s %12s %16s %14s\n", "accountant", "steps", "epsilon", "eps time ms",
+              "sigma(eps=1)", "calib time ms");
+  for (const std::int64_t steps : {std::int64_t{1000}, std::int64_t{10000}, std::int64_t{100000}}) {
+    if (steps > max_steps) break;
+    for (const std::string name : {"rdp", "prv", "gdp"}) {
+      auto accountant = privacy::make_accountant(name);
+      accountant->step(kSigma, kSampleRate, steps);
+      double epsilon = 0.0;
+      const double epsilon_ms =
+          median_ms(repeats, [&] { epsilon = accountant->get_epsilon(kDelta).epsilon; });
+      double sigma = 0.0;
+      const double calibration_ms = median_ms(calibration_repeats, [&] {
+        sigma = privacy::noise_for_epsilon(kTargetEpsilon, kDelta, kSampleRate, steps, name);
+      });
+      std::printf("%-10s %8lld %12.6f %12.3f %16.6f %14.2f\n", name.c_str(), (long long)steps, epsilon,
+                  epsilon_ms, sigma, calibration_ms);
+      if (json) {
+        veil::cli::JsonLine line;
+        line.add("accountant", name)
+            .add("steps", steps)
+            .add("epsilon", epsilon)
+            .add("epsilon_ms", epsilon_ms)
+            .add("sigma_for_epsilon_1", sigma)
+            .add("calibration_ms", calibration_ms);
+        std::printf("%s\n", line.str().c_str());
+      }
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(veil::cli::arguments(argc, argv));
+  } catch (const veil::cli::UsageError& error) {
+    std::cerr << "bench_accountant: " << error.what() << " (see bench_accountant --help)\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "bench_accountant: error: " << error.what() << "\n";
+    return 1;
+  }
+}

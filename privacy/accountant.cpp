@@ -1,0 +1,18 @@
+#include "veil/privacy/accountant.h"
+
+#include "veil/core/error.h"
+#include "veil/privacy/gdp_accountant.h"
+#include "veil/privacy/prv_accountant.h"
+#include "veil/privacy/rdp_accountant.h"
+
+namespace veil::privacy {
+
+std::unique_ptr<Accountant> make_accountant(const std::string& name) {
+  if (name == "rdp") return std::make_unique<RdpAccountant>();
+  if (name == "prv") return std::make_unique<PrvAccountant>();
+  if (name == "gdp") return std::make_unique<GdpAccountant>();
+  VEIL_FAIL() << "unknown accountant '" << name << "' (expected rdp, prv or gdp)";
+  return nullptr;  // not reached: VEIL_FAIL throws
+}
+
+}  // namespace veil::privacy

@@ -1,0 +1,149 @@
+#include "veil/privacy/rdp_accountant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+#include "veil/core/error.h"
+#include "veil/privacy/accounting_math.h"
+
+namespace veil::privacy {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// log A_n for integer n >= 2, where A_n = E_{x~N(0,s^2)}[(P(x)/N(x;0,s^2))^n]
+// = sum_k C(n,k) (1-q)^(n-k) q^k exp((k^2 - k) / (2 s^2)) (binomial theorem
+// applied to (1 - q + q exp((2x - 1) / (2 s^2)))^n, then Gaussian moments).
+double log_a_integer(double q, double sigma, int n) {
+  const double log_q = std::log(q);
+  const double log_1mq = std::log1p(-q);
+  std::vector<double> terms(n + 1);
+  double log_binom = 0.0;  // log C(n, k), advanced by the ratio (n - k) / (k + 1)
+  for (int k = 0; k <= n; ++k) {
+    terms[k] = log_binom + k * log_q + (n - k) * log_1mq + (double(k) * k - k) / (2 * sigma * sigma);
+    log_binom += std::log(double(n - k)) - std::log(double(k + 1));
+  }
+  const double top = *std::max_element(terms.begin(), terms.end());
+  double sum = 0.0;
+  for (double term : terms) sum += std::exp(term - top);
+  return top + std::log(sum);
+}
+
+// log A_a for fractional a > 1. Mironov et al. split the integral at z0, where
+// the mixture's two components are equal, and expand (1 - q + q e^...)^a as a
+// binomial series in the smaller component on each side, which gives two
+// series that converge for every real a:
+//   A_a = sum_i C(a,i) q^i (1-q)^(a-i) exp((i^2 - i)/(2s^2)) erfc((i - z0)/(sqrt2 s)) / 2
+//       + sum_i C(a,i) q^(a-i) (1-q)^i exp((j^2 - j)/(2s^2)) erfc((z0 - j)/(sqrt2 s)) / 2,
+// with j = a - i and z0 = s^2 log(1/q - 1) + 1/2. The generalised binomial
+// C(a,i) changes sign for i > a + 1, so positive and negative terms are
+// summed separately in log space and subtracted once at the end.
+double log_a_fractional(double q, double sigma, double a) {
+  const double log_q = std::log(q);
+  const double log_1mq = std::log1p(-q);
+  const double two_var = 2 * sigma * sigma;
+  const double z0 = sigma * sigma * (log_1mq - log_q) + 0.5;
+  const double erfc_scale = std::numbers::sqrt2 * sigma;
+  const double log_half = std::log(0.5);
+
+  double log_positive = -kInf;
+  double log_negative = -kInf;
+  double log_abs_binom = 0.0;  // log |C(a, i)|
+  bool binom_positive = true;
+  // Past i = a both series decrease (the binomial coefficients shrink, and
+  // each exponential factor is convex in i with its minimum near z0, beyond
+  // which erfc cuts it down), eventually only polynomially, like i^(-a-2).
+  // Stop there once a term no longer moves the sum at double precision.
+  constexpr double kNegligible = 37.0;  // e^-37 ~ 1e-16 relative
+  constexpr int kMaxTerms = 10'000'000;
+  for (int i = 0;; ++i) {
+    VEIL_ASSERT(i < kMaxTerms) << "fractional RDP series did not converge (q=" << q
+                               << ", sigma=" << sigma << ", order=" << a << ")";
+    const double j = a - i;
+    const double log_s0 = log_abs_binom + i * log_q + j * log_1mq + (double(i) * i - i) / two_var +
+                          log_half + log_erfc((i - z0) / erfc_scale);
+    const double log_s1 = log_abs_binom + j * log_q + i * log_1mq + (j * j - j) / two_var +
+                          log_half + log_erfc((z0 - j) / erfc_scale);
+    double& bucket = binom_positive ? log_positive : log_negative;
+    bucket = log_add(bucket, log_add(log_s0, log_s1));
+    if (i > a && std::max(log_s0, log_s1) < log_positive - kNegligible) break;
+    log_abs_binom += std::log(std::abs(a - i)) - std::log(double(i + 1));
+    if (a - i < 0) binom_positive = !binom_positive;
+  }
+  VEIL_ASSERT(log_negative < log_positive) << "fractional RDP series lost its sign";
+  return log_positive + std::log1p(-std::exp(log_negative - log_positive));
+}
+
+}  // namespace
+
+std::vector<double> default_rdp_orders() {
+  std::vector<double> orders;
+  for (int tenth = 11; tenth <= 109; ++tenth) orders.push_back(tenth / 10.0);
+  for (int order = 12; order <= 63; ++order) orders.push_back(order);
+  return orders;
+}
+
+double subsampled_gaussian_rdp(double sample_rate, double noise_multiplier, double order) {
+  VEIL_CHECK(sample_rate >= 0.0 && sample_rate <= 1.0)
+      << "sample rate must lie in [0, 1], got " << sample_rate;
+  VEIL_CHECK(noise_multiplier > 0.0 && std::isfinite(noise_multiplier))
+      << "noise multiplier must be finite and > 0, got " << noise_multiplier;
+  VEIL_CHECK(order > 1.0 && std::isfinite(order)) << "Renyi order must be > 1, got " << order;
+  if (sample_rate == 0.0) return 0.0;
+  if (sample_rate == 1.0) return order / (2 * noise_multiplier * noise_multiplier);
+  const double log_a = order == std::floor(order) && order <= std::numeric_limits<int>::max()
+                           ? log_a_integer(sample_rate, noise_multiplier, int(order))
+                           : log_a_fractional(sample_rate, noise_multiplier, order);
+  // A_a >= 1 in exact arithmetic; rounding may leave it a hair below.
+  return std::max(0.0, log_a / (order - 1));
+}
+
+EpsilonResult rdp_to_epsilon(std::span<const double> orders, std::span<const double> rdp,
+                             double delta) {
+  VEIL_CHECK(orders.size() == rdp.size())
+      << orders.size() << " orders but " << rdp.size() << " RDP values";
+  VEIL_CHECK(delta > 0.0 && delta < 1.0) << "delta must lie in (0, 1), got " << delta;
+  EpsilonResult best{kInf, kNaN};
+  for (std::size_t k = 0; k < orders.size(); ++k) {
+    const double a = orders[k];
+    if (!std::isfinite(rdp[k])) continue;
+    const double epsilon =
+        rdp[k] - (std::log(delta) + std::log(a)) / (a - 1) + std::log((a - 1) / a);
+    if (epsilon < best.epsilon) best = {epsilon, a};
+  }
+  best.epsilon = std::max(0.0, best.epsilon);
+  return best;
+}
+
+RdpAccountant::RdpAccountant(std::vector<double> orders) : orders_(std::move(orders)) {
+  VEIL_CHECK(!orders_.empty()) << "RDP accountant needs at least one order";
+  for (double order : orders_) {
+    VEIL_CHECK(order > 1.0 && std::isfinite(order)) << "Renyi orders must be > 1, got " << order;
+  }
+}
+
+std::vector<double> RdpAccountant::composed_rdp() const {
+  std::vector<double> total(orders_.size(), 0.0);
+  for (const LedgerEntry& entry : history().entries()) {
+    for (std::size_t k = 0; k < orders_.size(); ++k) {
+      total[k] += double(entry.steps) *
+                  subsampled_gaussian_rdp(entry.sample_rate, entry.noise_multiplier, orders_[k]);
+    }
+  }
+  return total;
+}
+
+EpsilonResult RdpAccountant::get_epsilon(double delta) const {
+  VEIL_CHECK(delta > 0.0 && delta < 1.0) << "delta must lie in (0, 1), got " << delta;
+  const bool no_private_step =
+      std::none_of(history().entries().begin(), history().entries().end(),
+                   [](const LedgerEntry& entry) { return entry.sample_rate > 0.0; });
+  if (no_private_step) return {0.0, kNaN};
+  return rdp_to_epsilon(orders_, composed_rdp(), delta);
+}
+
+}  // namespace veil::privacy

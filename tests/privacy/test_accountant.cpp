@@ -1,0 +1,43 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "veil/core/error.h"
+#include "veil/privacy/accountant.h"
+
+using namespace veil::privacy;
+
+TEST_CASE("make_accountant builds each accountant by name", "[privacy][accountant]") {
+  for (const std::string name : {"rdp", "prv", "gdp"}) {
+    auto accountant = make_accountant(name);
+    REQUIRE(accountant != nullptr);
+    CHECK(accountant->name() == name);
+    CHECK(accountant->get_epsilon(1e-5).epsilon == 0.0);
+    accountant->step(1.0, 0.01, 100);
+    accountant->step(1.0, 0.01, 50);
+    CHECK(accountant->history().total_steps() == 150);
+    CHECK(accountant->get_epsilon(1e-5).epsilon > 0.0);
+  }
+}
+
+TEST_CASE("make_accountant rejects unknown names with the accepted list", "[privacy][accountant]") {
+  CHECK_THROWS_WITH(make_accountant("moments"),
+                    Catch::Contains("unknown accountant 'moments'") && Catch::Contains("rdp, prv or gdp"));
+  CHECK_THROWS_AS(make_accountant(""), veil::Error);
+  CHECK_THROWS_AS(make_accountant("RDP"), veil::Error);
+}
+
+TEST_CASE("accountants agree on order: gdp <= prv <= rdp in a central-limit regime",
+          "[privacy][accountant]") {
+  // Many steps at a small rate, where GDP's approximation is good and PRV tight.
+  double epsilons[3];
+  int i = 0;
+  for (const std::string name : {"gdp", "prv", "rdp"}) {
+    auto accountant = make_accountant(name);
+    accountant->step(1.0, 1.0 / 300, 3000);
+    epsilons[i++] = accountant->get_epsilon(1e-5).epsilon;
+  }
+  CHECK(epsilons[0] < epsilons[1]);
+  CHECK(epsilons[1] < epsilons[2]);
+  CHECK(epsilons[1] - epsilons[0] < 0.1);
+}

@@ -1,0 +1,188 @@
+// Runs the dp_accountant app (built next to the tests in build/bin) and checks
+// its output and exit codes for good and bad command lines.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct AppRun {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+std::filesystem::path app_path() {
+  const auto path = std::filesystem::read_symlink("/proc/self/exe").parent_path() / "dp_accountant";
+  if (!std::filesystem::exists(path)) FAIL("dp_accountant is not built next to the tests: " << path);
+  return path;
+}
+
+AppRun run_app(const std::string& arguments) {
+  char err_path[] = "/tmp/veil_dp_accountant_stderr_XXXXXX";
+  const int fd = mkstemp(err_path);
+  REQUIRE(fd >= 0);
+  close(fd);
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on a chain of +.
+  std::string command = "'";
+  command.append(app_path().string()).append("' ").append(arguments);
+  command.append(" 2>'").append(err_path).append("'");
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  AppRun run{-1, "", ""};
+  char buffer[4096];
+  std::size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) run.out.append(buffer, count);
+  const int status = pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err_file(err_path);
+  std::stringstream err;
+  err << err_file.rdbuf();
+  run.err = err.str();
+  std::remove(err_path);
+  return run;
+}
+
+std::string last_line(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const std::size_t start = text.rfind('\n');
+  return start == std::string::npos ? text : text.substr(start + 1);
+}
+
+// The number after "key": in a flat JSON object; NaN when absent or null.
+double json_number(const std::string& json, const std::string& key) {
+  const std::string needle = "\"" + key + "\":";
+  const std::size_t at = json.find(needle);
+  if (at == std::string::npos) return std::nan("");
+  const std::string rest = json.substr(at + needle.size());
+  if (rest.starts_with("null")) return std::nan("");
+  return std::strtod(rest.c_str(), nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("dp_accountant epsilon prints the RDP epsilon and a JSON line", "[privacy][cli]") {
+  const AppRun run = run_app("epsilon --sample-rate 0.0033333333333333335 --sigma 1 --steps 3000 --delta 1e-5 --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  CHECK(run.err.empty());
+  CHECK(run.out.find("epsilon             1.21") != std::string::npos);
+  const std::string json = last_line(run.out);
+  CHECK(json.starts_with("{\"command\":\"epsilon\""));
+  CHECK(json.find("\"accountant\":\"rdp\"") != std::string::npos);
+  CHECK(json_number(json, "epsilon") == Approx(1.2117).margin(1e-3));
+  CHECK(json_number(json, "best_order") == 10.5);
+  CHECK(json_number(json, "sigma") == 1.0);
+  CHECK(json_number(json, "steps") == 3000);
+  CHECK(json_number(json, "delta") == 1e-5);
+}
+
+TEST_CASE("dp_accountant derives q and steps from dataset, batch and epochs", "[privacy][cli]") {
+  // ceil(1 * 60000 / 256) = 235 steps at q = 256/60000.
+  const AppRun run = run_app("epsilon --dataset-size 60000 --batch-size 256 --epochs 1 --sigma 1.1 --delta=1e-5 --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  const std::string json = last_line(run.out);
+  CHECK(json_number(json, "steps") == 235);
+  CHECK(json_number(json, "sample_rate") == 256.0 / 60000);
+  CHECK(json_number(json, "dataset_size") == 60000);
+  CHECK(json_number(json, "epsilon") > 0.0);
+}
+
+TEST_CASE("dp_accountant runs the PRV and GDP accountants", "[privacy][cli]") {
+  const AppRun prv = run_app("epsilon --sample-rate 0.0033333333333333335 --sigma 1 --steps 3000 --delta 1e-5 --accountant=prv --json");
+  INFO(prv.out << prv.err);
+  REQUIRE(prv.status == 0);
+  const std::string json = last_line(prv.out);
+  CHECK(json.find("\"accountant\":\"prv\"") != std::string::npos);
+  CHECK(json.find("\"best_order\":null") != std::string::npos);
+  CHECK(json_number(json, "epsilon") < 1.0);
+  CHECK(json_number(json, "epsilon") > 0.9);
+
+  const AppRun gdp = run_app("epsilon --sample-rate 0.01 --sigma 1 --steps 100 --delta 1e-5 --accountant gdp");
+  REQUIRE(gdp.status == 0);
+  CHECK(gdp.out.find("can underestimate") != std::string::npos);
+}
+
+TEST_CASE("dp_accountant sigma calibrates without overshooting", "[privacy][cli]") {
+  const AppRun run = run_app("sigma --target-epsilon 2 --delta 1e-5 --sample-rate 0.01 --steps 1000 --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  const std::string json = last_line(run.out);
+  CHECK(json.starts_with("{\"command\":\"sigma\""));
+  CHECK(json_number(json, "target_epsilon") == 2.0);
+  CHECK(json_number(json, "sigma") > 0.5);
+  CHECK(json_number(json, "epsilon") <= 2.0);
+  CHECK(json_number(json, "epsilon") >= 1.98);
+}
+
+TEST_CASE("dp_accountant help exits 0", "[privacy][cli]") {
+  const AppRun overview = run_app("--help");
+  CHECK(overview.status == 0);
+  CHECK(overview.out.find("usage: dp_accountant <command>") != std::string::npos);
+  const AppRun epsilon_help = run_app("epsilon --help");
+  CHECK(epsilon_help.status == 0);
+  CHECK(epsilon_help.out.find("--sample-rate Q") != std::string::npos);
+  const AppRun sigma_help = run_app("sigma --sigma --help");
+  CHECK(sigma_help.status == 0);
+  CHECK(sigma_help.out.find("--target-epsilon E") != std::string::npos);
+}
+
+TEST_CASE("dp_accountant rejects bad arguments with one line and exit 2", "[privacy][cli]") {
+  const std::string good_tail = " --steps 100 --delta 1e-5";
+  struct Case {
+    std::string arguments;
+    std::string mentions;
+  };
+  for (const Case& c : {
+           Case{"epsilon --sample-rate 0 --sigma 1" + good_tail, "--sample-rate"},
+           Case{"epsilon --sample-rate 1.5 --sigma 1" + good_tail, "--sample-rate"},
+           Case{"epsilon --sample-rate 0.01 --sigma 0" + good_tail, "--sigma"},
+           Case{"epsilon --sample-rate 0.01 --sigma -1" + good_tail, "--sigma"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --steps 100 --delta 0", "--delta"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --steps 100 --delta 1", "--delta"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --steps -1 --delta 1e-5", "--steps"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1" + good_tail + " --accountant moments", "--accountant"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1" + good_tail + " --frobnicate", "--frobnicate"},
+           Case{"epsilon --sample-rate 0.01" + good_tail + " --sigma", "--sigma"},
+           Case{"epsilon --sample-rate 0.01 --sigma --steps 100 --delta 1e-5", "--sigma"},
+           Case{"epsilon --sample-rate 0.01 --sigma abc" + good_tail, "'abc'"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --steps 1.5 --delta 1e-5", "--steps"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --steps 100", "--delta"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --sigma 2" + good_tail, "--sigma"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --epochs 2" + good_tail, "not both"},
+           Case{"epsilon --sigma 1 --delta 1e-5", "missing schedule"},
+           Case{"epsilon --dataset-size 100 --batch-size 200 --epochs 1 --sigma 1 --delta 1e-5", "--batch-size"},
+           Case{"epsilon --sample-rate 0.01 --sigma 1 --json=yes" + good_tail, "--json"},
+           Case{"epsilon stray --sample-rate 0.01 --sigma 1" + good_tail, "'stray'"},
+           Case{"sigma --target-epsilon 0 --sample-rate 0.01" + good_tail, "--target-epsilon"},
+           Case{"sigma --target-epsilon 1 --sample-rate 0.01 --steps 0 --delta 1e-5", "--steps"},
+           Case{"", "missing command"},
+           Case{"delta --sigma 1", "unknown command"},
+       }) {
+    const AppRun run = run_app(c.arguments);
+    INFO("arguments: " << c.arguments << "\nstdout: " << run.out << "\nstderr: " << run.err);
+    CHECK(run.status == 2);
+    CHECK(run.out.empty());
+    CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+    CHECK(run.err.find(c.mentions) != std::string::npos);
+  }
+}
+
+TEST_CASE("dp_accountant reports an unreachable target with exit 1", "[privacy][cli]") {
+  const AppRun run = run_app("sigma --target-epsilon 0.01 --delta 1e-5 --sample-rate 0.01 --steps 100");
+  CHECK(run.status == 1);
+  CHECK(run.out.empty());
+  CHECK(run.err.find("out of reach") != std::string::npos);
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+}

@@ -1,0 +1,190 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <random>
+#include <vector>
+
+#include "veil/core/error.h"
+#include "veil/privacy/accounting_math.h"
+#include "veil/privacy/fft.h"
+#include "veil/privacy/prv_accountant.h"
+#include "veil/privacy/rdp_accountant.h"
+
+using namespace veil::privacy;
+
+namespace {
+
+PrvResult prv(double sigma, double q, std::int64_t steps, double delta, PrvOptions options = {}) {
+  PrvAccountant accountant(options);
+  accountant.step(sigma, q, steps);
+  return accountant.compute(delta);
+}
+
+double rdp_epsilon(double sigma, double q, std::int64_t steps, double delta) {
+  RdpAccountant accountant;
+  accountant.step(sigma, q, steps);
+  return accountant.get_epsilon(delta).epsilon;
+}
+
+// Exact epsilon of T Gaussian mechanisms with noise multiplier sigma (q = 1):
+// their composition is the Gaussian mechanism with mu = sqrt(T) / sigma, whose
+// curve is delta(eps) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2).
+double exact_gaussian_epsilon(double sigma, double steps, double delta) {
+  const double mu = std::sqrt(steps) / sigma;
+  const auto curve = [mu](double eps) {
+    return normal_cdf(-eps / mu + mu / 2) - std::exp(eps) * normal_cdf(-eps / mu - mu / 2);
+  };
+  double low = 0.0;
+  double high = 100.0;
+  for (int i = 0; i < 200; ++i) {
+    const double middle = 0.5 * (low + high);
+    (curve(middle) > delta ? low : high) = middle;
+  }
+  return high;
+}
+
+}  // namespace
+
+TEST_CASE("FFT matches the direct DFT and inverts", "[privacy][prv][fft]") {
+  std::mt19937_64 generator(7);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{8}, std::size_t{64}}) {
+    std::vector<std::complex<double>> data(n);
+    for (auto& value : data) value = {uniform(generator), uniform(generator)};
+    std::vector<std::complex<double>> transformed = data;
+    fft(transformed, FftDirection::forward);
+    for (std::size_t k = 0; k < n; ++k) {
+      std::complex<double> expected = 0.0;
+      for (std::size_t j = 0; j < n; ++j) {
+        expected += data[j] * std::polar(1.0, -2 * std::numbers::pi * double(k * j) / double(n));
+      }
+      CHECK(std::abs(transformed[k] - expected) < 1e-12);
+    }
+  }
+  std::vector<std::complex<double>> data(std::size_t{1} << 16);
+  for (auto& value : data) value = {uniform(generator), uniform(generator)};
+  std::vector<std::complex<double>> round_trip = data;
+  fft(round_trip, FftDirection::forward);
+  fft(round_trip, FftDirection::inverse);
+  double worst = 0.0;
+  for (std::size_t i = 0; i < data.size(); ++i) worst = std::max(worst, std::abs(round_trip[i] - data[i]));
+  CHECK(worst < 1e-13);
+  std::vector<std::complex<double>> bad(12);
+  CHECK_THROWS_AS(fft(bad, FftDirection::forward), veil::Error);
+}
+
+TEST_CASE("PRV brackets the exact composition of Gaussian mechanisms (q = 1)", "[privacy][prv]") {
+  struct Case {
+    double sigma;
+    std::int64_t steps;
+    double delta;
+  };
+  for (const Case c : {Case{10.0, 100, 1e-5}, Case{100.0, 10000, 1e-8}, Case{2.0, 16, 1e-5},
+                       Case{0.8, 1, 1e-6}, Case{0.5, 10, 1e-5}}) {
+    const double exact = exact_gaussian_epsilon(c.sigma, double(c.steps), c.delta);
+    const PrvResult result = prv(c.sigma, 1.0, c.steps, c.delta);
+    INFO("sigma=" << c.sigma << " steps=" << c.steps << " exact=" << exact);
+    CHECK(result.epsilon >= exact);
+    CHECK(result.epsilon <= exact + result.epsilon_error + 2e-3);
+    CHECK(result.epsilon_error == Approx(0.01));
+    // Both relations give the same Gaussian PRV when q = 1.
+    CHECK(result.epsilon_add == Approx(result.epsilon_remove).margin(1e-3));
+  }
+}
+
+TEST_CASE("PRV is below RDP and matches published PRV figures", "[privacy][prv]") {
+  // microsoft/prv_accountant values at delta 1e-6 (eps_error 0.01), as listed in
+  // Opacus tests/prv_accountant.py: (sigma, q, steps) -> epsilon.
+  struct Case {
+    double sigma, q;
+    std::int64_t steps;
+    double expected;
+  };
+  for (const Case c : {Case{0.8, 0.001, 100, 0.270403364058}, Case{1.5, 0.001, 100, 0.039369419310},
+                       Case{0.8, 0.05, 100, 6.741051939414}, Case{0.8, 0.2, 100, 24.333664177923},
+                       Case{1.5, 0.05, 1000, 6.209969246577}, Case{3.0, 0.001, 1000, 0.047615930871}}) {
+    const double epsilon = prv(c.sigma, c.q, c.steps, 1e-6).epsilon;
+    INFO("sigma=" << c.sigma << " q=" << c.q << " steps=" << c.steps);
+    CHECK(epsilon == Approx(c.expected).margin(2e-3));
+    CHECK(epsilon < rdp_epsilon(c.sigma, c.q, c.steps, 1e-6));
+  }
+  // The DP-SGD MNIST setting: PRV gives a markedly smaller epsilon than RDP.
+  for (const std::int64_t steps : {300, 3000}) {
+    const double tight = prv(1.0, 1.0 / 300, steps, 1e-5).epsilon;
+    const double loose = rdp_epsilon(1.0, 1.0 / 300, steps, 1e-5);
+    CHECK(tight < loose);
+    CHECK(tight > 0.25 * loose);
+  }
+}
+
+TEST_CASE("PRV composes changing (q, sigma) in any order", "[privacy][prv]") {
+  PrvAccountant first;
+  first.step(1.0, 0.01, 500);
+  PrvAccountant second;
+  second.step(1.2, 0.02, 500);
+  PrvAccountant mixed;
+  mixed.step(1.0, 0.01, 500);
+  mixed.step(1.2, 0.02, 500);
+  PrvAccountant reversed;
+  reversed.step(1.2, 0.02, 500);
+  reversed.step(1.0, 0.01, 500);
+  PrvAccountant interleaved;
+  interleaved.step(1.0, 0.01, 200);
+  interleaved.step(1.2, 0.02, 500);
+  interleaved.step(1.0, 0.01, 300);
+  RdpAccountant rdp;
+  rdp.step(1.0, 0.01, 500);
+  rdp.step(1.2, 0.02, 500);
+
+  const double epsilon = mixed.get_epsilon(1e-5).epsilon;
+  CHECK(epsilon > first.get_epsilon(1e-5).epsilon);
+  CHECK(epsilon > second.get_epsilon(1e-5).epsilon);
+  CHECK(epsilon < rdp.get_epsilon(1e-5).epsilon);
+  CHECK(reversed.get_epsilon(1e-5).epsilon == Approx(epsilon).epsilon(1e-12));
+  CHECK(interleaved.get_epsilon(1e-5).epsilon == Approx(epsilon).epsilon(1e-12));
+}
+
+TEST_CASE("PRV epsilon grows with steps and sample rate, shrinks with noise", "[privacy][prv]") {
+  double previous = 0.0;
+  for (const std::int64_t steps : {10, 100, 1000}) {
+    const double epsilon = prv(1.0, 0.01, steps, 1e-5).epsilon;
+    CHECK(epsilon > previous);
+    previous = epsilon;
+  }
+  CHECK(prv(2.0, 0.01, 100, 1e-5).epsilon < prv(1.0, 0.01, 100, 1e-5).epsilon);
+  CHECK(prv(1.0, 0.02, 100, 1e-5).epsilon > prv(1.0, 0.01, 100, 1e-5).epsilon);
+}
+
+TEST_CASE("PRV coarsens the grid under a size cap and stays an upper bound", "[privacy][prv]") {
+  const PrvResult fine = prv(1.0, 0.01, 1000, 1e-5);
+  PrvOptions small;
+  small.max_grid_size = 1024;
+  const PrvResult coarse = prv(1.0, 0.01, 1000, 1e-5, small);
+  CHECK(coarse.grid_size <= 1024);
+  CHECK(coarse.mesh > fine.mesh);
+  CHECK(coarse.epsilon_error > fine.epsilon_error);
+  CHECK(coarse.epsilon >= fine.epsilon - fine.epsilon_error);
+  CHECK(coarse.epsilon <= fine.epsilon + coarse.epsilon_error + 0.01);
+}
+
+TEST_CASE("PRV edge cases and argument errors", "[privacy][prv]") {
+  PrvAccountant empty;
+  CHECK(empty.get_epsilon(1e-5).epsilon == 0.0);
+  PrvAccountant unsampled;
+  unsampled.step(1.0, 0.0, 100);
+  CHECK(unsampled.get_epsilon(1e-5).epsilon == 0.0);
+  CHECK(std::isnan(unsampled.get_epsilon(1e-5).best_order));
+  // Overwhelming noise: only the slack t remains.
+  CHECK(prv(1e5, 0.01, 1000, 1e-5).epsilon <= 0.011);
+
+  PrvAccountant accountant;
+  accountant.step(1.0, 0.01, 10);
+  CHECK_THROWS_AS(accountant.get_epsilon(0.0), veil::Error);
+  CHECK_THROWS_AS(accountant.get_epsilon(1.5), veil::Error);
+  CHECK_THROWS_AS(accountant.get_epsilon(1e-300), veil::Error);
+  CHECK_THROWS_AS(PrvAccountant(PrvOptions{0.0, 1e-3, 1 << 20}), veil::Error);
+  CHECK_THROWS_AS(PrvAccountant(PrvOptions{0.01, 1.0, 1 << 20}), veil::Error);
+  CHECK_THROWS_AS(PrvAccountant(PrvOptions{0.01, 1e-3, 1000}), veil::Error);
+}
