@@ -34,9 +34,31 @@ Tensor max_pool2d(const Tensor& x_in, const Conv2dGeometry& g) {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     std::int64_t* pi = argmax_index.data<std::int64_t>();
+    const bool unpadded = g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1;
     parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
       for (std::int64_t p = p0; p < p1; ++p) {
         const T* plane = px + p * s.height * s.width;
+        if (unpadded) {
+          // Every window lies inside the image: no bounds checks (the hot
+          // path of the usual max-pool layers).
+          for (std::int64_t y = 0; y < s.out_h; ++y)
+            for (std::int64_t xo = 0; xo < s.out_w; ++xo) {
+              std::int64_t best_index = y * g.stride_h * s.width + xo * g.stride_w;
+              T best = plane[best_index];
+              for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
+                const std::int64_t row = (y * g.stride_h + ki) * s.width + xo * g.stride_w;
+                for (std::int64_t kj = 0; kj < g.kernel_w; ++kj)
+                  if (plane[row + kj] > best) {
+                    best = plane[row + kj];
+                    best_index = row + kj;
+                  }
+              }
+              const std::int64_t o = (p * s.out_h + y) * s.out_w + xo;
+              po[o] = best;
+              pi[o] = best_index;
+            }
+          continue;
+        }
         for (std::int64_t y = 0; y < s.out_h; ++y) {
           for (std::int64_t xo = 0; xo < s.out_w; ++xo) {
             T best = -std::numeric_limits<T>::infinity();
@@ -74,7 +96,7 @@ Tensor max_pool2d(const Tensor& x_in, const Conv2dGeometry& g) {
       parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
         for (std::int64_t p = p0; p < p1; ++p)
           for (std::int64_t o = p * per_plane; o < (p + 1) * per_plane; ++o)
-            pd[p * s.height * s.width + pi[o]] += pg[o];
+            if (pi[o] >= 0) pd[p * s.height * s.width + pi[o]] += pg[o];  // -1: window saw only padding
       });
     });
     return std::vector<Tensor>{dx};

@@ -1,0 +1,317 @@
+// mnist_dp_ddp: trains SampleConvNet on MNIST (or Fashion-MNIST) with DP-SGD,
+// mirroring the Opacus distributed MNIST tutorial, and logs one line per
+// epoch with train loss, accuracies and epsilon. See --help.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+
+#include "support/cli.h"
+#include "veil/autograd/grad_mode.h"
+#include "veil/core/ops.h"
+#include "veil/core/parallel.h"
+#include "veil/data/data_loader.h"
+#include "veil/data/dataset_locator.h"
+#include "veil/layers/losses.h"
+#include "veil/layers/sample_conv_net.h"
+#include "veil/layers/serialization.h"
+#include "veil/privacy/privacy_engine.h"
+
+using namespace veil;
+
+namespace {
+
+// MNIST's pixel statistics, as the tutorial's Normalize((0.1307,), (0.3081,)).
+constexpr double kMean = 0.1307, kStd = 0.3081;
+
+struct Config {
+  std::string data;
+  std::int64_t epochs, batch_size, max_steps, threads;
+  double lr, momentum, sigma, max_grad_norm, delta, target_epsilon;
+  std::string optimizer, json, checkpoint, resume, device;
+  std::uint64_t seed;
+  bool dp;
+};
+
+cli::ArgParser make_parser() {
+  cli::ArgParser p("mnist_dp_ddp [options]",
+                   "Train SampleConvNet on MNIST with DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise, "
+                   "RDP accounting).");
+  p.option("data", "DIR", "directory with the MNIST IDX files (plain or .gz)",
+           "$VEIL_DATA, ./data/mnist, then Debian's Fashion-MNIST")
+      .option("epochs", "N", "training epochs", "10")
+      .option("batch-size", "B", "logical (expected) batch size", "200")
+      .option("lr", "LR", "learning rate", "0.1")
+      .option("momentum", "M", "SGD momentum", "0")
+      .option("sigma", "S", "noise multiplier", "1.0")
+      .option("max-grad-norm", "C", "per-sample clipping threshold", "1.0")
+      .option("delta", "D", "target delta", "1e-5")
+      .option("target-epsilon", "E", "calibrate sigma to spend E over all epochs (overrides --sigma)")
+      .option("optimizer", "NAME", "sgd or adam", "sgd")
+      .option("seed", "N", "seed for initialisation, sampling and noise", "0")
+      .option("threads", "N", "CPU threads", "all cores")
+      .option("device", "DEV", "cpu or cuda", "cpu")
+      .flag("no-dp", "train without DP (same model and loop, plain SGD), the baseline")
+      .option("max-steps", "K", "stop after K optimizer steps in total (quick timing)")
+      .option("json", "FILE", "write a machine-readable summary with every epoch's figures")
+      .option("checkpoint", "FILE", "write model, optimizer, sampler position and privacy ledger after each epoch")
+      .option("resume", "FILE", "resume from a checkpoint written by --checkpoint");
+  return p;
+}
+
+Config read_config(const cli::ArgParser& p) {
+  Config c;
+  c.data = p.get_string("data", "");
+  c.epochs = p.get_int("epochs", 10);
+  c.batch_size = p.get_int("batch-size", 200);
+  c.lr = p.get_double("lr", 0.1);
+  c.momentum = p.get_double("momentum", 0.0);
+  c.sigma = p.get_double("sigma", 1.0);
+  c.max_grad_norm = p.get_double("max-grad-norm", 1.0);
+  c.delta = p.get_double("delta", 1e-5);
+  c.target_epsilon = p.get_double("target-epsilon", 0.0);
+  c.optimizer = p.get_string("optimizer", "sgd");
+  c.seed = static_cast<std::uint64_t>(p.get_int("seed", 0));
+  c.threads = p.get_int("threads", 0);
+  c.device = p.get_string("device", "cpu");
+  c.dp = !p.has("no-dp");
+  c.max_steps = p.get_int("max-steps", -1);
+  c.json = p.get_string("json", "");
+  c.checkpoint = p.get_string("checkpoint", "");
+  c.resume = p.get_string("resume", "");
+  auto usage = [](bool ok, const std::string& message) {
+    if (!ok) throw cli::UsageError(message);
+  };
+  usage(c.epochs > 0, "--epochs must be positive");
+  usage(c.batch_size > 0, "--batch-size must be positive");
+  usage(c.lr > 0, "--lr must be positive");
+  usage(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1)");
+  usage(c.sigma >= 0, "--sigma must be >= 0");
+  usage(c.max_grad_norm > 0, "--max-grad-norm must be positive");
+  usage(c.delta > 0 && c.delta < 1, "--delta must be in (0, 1)");
+  usage(!p.has("target-epsilon") || c.target_epsilon > 0, "--target-epsilon must be positive");
+  usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
+  usage(c.threads >= 0, "--threads must be positive");
+  usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
+  return c;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Config& c, Module& model) {
+  if (c.optimizer == "adam") return std::make_unique<Adam>(model.parameters(), AdamOptions{c.lr});
+  return std::make_unique<SGD>(model.parameters(), SGDOptions{c.lr, c.momentum});
+}
+
+double test_accuracy(Module& model, const data::TensorDataset& test) {
+  NoGradGuard no_grad;
+  model.eval();
+  data::DataLoader loader(std::make_shared<data::TensorDataset>(test), 1000, false, false, 0);
+  std::int64_t correct = 0;
+  for (std::int64_t s = 0; s < loader.steps_per_epoch(); ++s) {
+    const data::Batch b = test.gather(loader.indices(s));
+    const auto predicted = argmax(model(b.inputs), 1).to_vector<std::int64_t>();
+    const auto labels = b.targets.to_vector<std::int64_t>();
+    for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
+  }
+  model.train();
+  return static_cast<double>(correct) / static_cast<double>(test.size());
+}
+
+struct EpochFigures {
+  std::int64_t epoch;
+  double train_loss, train_accuracy, test_accuracy, epsilon, seconds;
+  std::int64_t steps;
+};
+
+void write_json(const std::string& path, const Config& c, const std::string& dataset, double sigma,
+                const std::vector<EpochFigures>& epochs) {
+  std::ostringstream os;
+  os.precision(10);
+  os << "{\"app\": \"mnist_dp_ddp\", \"dataset\": \"" << dataset << "\", \"dp\": " << (c.dp ? "true" : "false")
+     << ", \"batch_size\": " << c.batch_size << ", \"lr\": " << c.lr << ", \"sigma\": " << sigma
+     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta << ", \"seed\": " << c.seed
+     << ", \"threads\": " << num_threads() << ", \"epochs\": [";
+  for (std::size_t i = 0; i < epochs.size(); ++i) {
+    const auto& e = epochs[i];
+    os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
+       << ", \"train_accuracy\": " << e.train_accuracy << ", \"test_accuracy\": " << e.test_accuracy
+       << ", \"epsilon\": " << (std::isfinite(e.epsilon) ? std::to_string(e.epsilon) : "null")
+       << ", \"seconds\": " << e.seconds << "}";
+  }
+  os << "]}\n";
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    VEIL_CHECK(out.good()) << "cannot write " << tmp;
+    out << os.str();
+    VEIL_CHECK(out.good()) << "writing " << tmp << " failed";
+  }
+  VEIL_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0) << "cannot move " << tmp << " to " << path;
+}
+
+Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::PrivacyLedger* ledger,
+                           std::int64_t epoch, std::int64_t global_step, const Config& c) {
+  Checkpoint ck;
+  for (auto& [name, t] : model.state_dict()) ck.tensors["model." + name] = t;
+  for (auto& [name, t] : optimizer.state())
+    if (t.defined()) ck.tensors["optimizer." + name] = t;
+  ck.fields["epoch"] = std::to_string(epoch);
+  ck.fields["global_step"] = std::to_string(global_step);
+  ck.fields["seed"] = std::to_string(c.seed);
+  ck.fields["dp"] = c.dp ? "1" : "0";
+  if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
+  return ck;
+}
+
+int run(const Config& c) {
+  if (c.device == "cuda")
+    throw Error("--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
+  if (c.threads > 0) set_num_threads(static_cast<int>(c.threads));
+
+  const data::DatasetLocation where = data::locate_dataset(c.data);
+  std::cout << "Loading " << where.name << " from " << where.directory.string() << " (found by " << where.found_by
+            << ")" << std::endl;
+  auto train = std::make_shared<data::TensorDataset>(
+      data::make_image_dataset(data::load_mnist_split(where.directory, data::Split::Train), kMean, kStd));
+  const data::TensorDataset test =
+      data::make_image_dataset(data::load_mnist_split(where.directory, data::Split::Test), kMean, kStd);
+
+  SampleConvNet model(c.seed);
+  data::DataLoader loader(train, c.batch_size, /*shuffle=*/true, /*drop_last=*/false, c.seed);
+  std::cout << "Model: " << model.to_string() << "\n  parameters: " << model.num_parameters() << "\n";
+  std::unique_ptr<Optimizer> optimizer = make_optimizer(c, model);
+  std::cout << "Optimizer: " << optimizer->describe() << "\nLoader: " << loader.describe() << " (" << train->size()
+            << " train / " << test.size() << " test examples)\n";
+  std::cout << "Threads: " << num_threads() << std::endl;
+
+  PrivacyEngine engine("rdp");
+  PrivateTraining priv;
+  Optimizer* plain = nullptr;
+  data::BatchSource* source = &loader;
+  double sigma = c.sigma;
+  if (c.dp) {
+    priv = c.target_epsilon > 0 ? engine.make_private_with_epsilon(model, std::move(optimizer), loader, c.target_epsilon,
+                                                                   c.delta, c.epochs, c.max_grad_norm, {.seed = c.seed})
+                                : engine.make_private(model, std::move(optimizer), loader, c.sigma, c.max_grad_norm,
+                                                      {.seed = c.seed});
+    sigma = priv.optimizer->options().noise_multiplier;
+    source = priv.loader.get();
+    std::cout << "Private optimizer: " << priv.optimizer->describe() << "\nPrivate loader: " << priv.loader->describe()
+              << "\n  average batch size per worker: " << priv.loader->expected_batch_size() << " (1 worker)"
+              << std::endl;
+  } else {
+    plain = optimizer.get();
+    std::cout << "DP off (--no-dp): plain " << plain->describe() << ", shuffled fixed-size batches" << std::endl;
+  }
+  Optimizer& inner = c.dp ? priv.optimizer->optimizer() : *plain;
+
+  std::int64_t first_epoch = 0, global_step = 0;
+  if (!c.resume.empty()) {
+    const Checkpoint ck = load_checkpoint(c.resume);
+    VEIL_CHECK(ck.fields.at("dp") == (c.dp ? "1" : "0")) << "checkpoint " << c.resume << " was written with"
+                                                         << (c.dp ? "out" : "") << " DP; resume with the same mode";
+    StateDict state;
+    OptimizerState opt_state = inner.state();
+    for (auto& [name, t] : ck.tensors)
+      if (name.rfind("model.", 0) == 0) state[name.substr(6)] = t;
+    model.load_state_dict(state);
+    for (auto& [name, t] : opt_state) {
+      auto it = ck.tensors.find("optimizer." + name);
+      t = it == ck.tensors.end() ? Tensor() : it->second;
+    }
+    inner.load_state(opt_state);
+    first_epoch = std::stoll(ck.fields.at("epoch")) + 1;
+    global_step = std::stoll(ck.fields.at("global_step"));
+    if (c.dp) {
+      priv.optimizer->ledger() = privacy::PrivacyLedger::from_string(ck.fields.at("privacy_ledger"));
+      priv.optimizer->set_steps_taken(global_step);
+    }
+    std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;
+  }
+
+  const bool show_progress = isatty(STDOUT_FILENO);
+  std::vector<EpochFigures> figures;
+  bool stop = false;
+  for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::int64_t steps = source->steps_per_epoch();
+    std::int64_t end = global_step + steps;
+    if (c.max_steps >= 0 && end > c.max_steps) {
+      end = std::max(global_step, c.max_steps);
+      stop = true;
+    }
+    double loss_sum = 0.0;
+    std::int64_t seen = 0, correct = 0;
+    const std::int64_t epoch_start = global_step;
+    source->for_each_batch(global_step, end, [&](std::int64_t step, const data::Batch& batch) {
+      Tensor logits = model(batch.inputs);
+      Tensor loss = cross_entropy(logits, batch.targets);
+      loss.backward();
+      if (c.dp) priv.optimizer->step();
+      else {
+        plain->step();
+        plain->zero_grad();
+      }
+      const auto predicted = argmax(logits.detach(), 1).to_vector<std::int64_t>();
+      const auto labels = batch.targets.to_vector<std::int64_t>();
+      for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
+      loss_sum += loss.item() * static_cast<double>(batch.size());
+      seen += batch.size();
+      if (show_progress && (step - epoch_start) % 10 == 0)
+        std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)
+                  << std::flush;
+    });
+    if (show_progress) std::cout << "\r" << std::string(40, ' ') << "\r";
+    global_step = end;
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EpochFigures f{epoch, seen ? loss_sum / seen : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
+                   test_accuracy(model, test), c.dp ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
+                   end - epoch_start};
+    figures.push_back(f);
+    char line[256];
+    std::snprintf(line, sizeof(line), "Epoch: %lld | Train Loss: %.4f | Train Accuracy: %.2f | Test Accuracy: %.2f | ",
+                  static_cast<long long>(epoch), f.train_loss, f.train_accuracy, f.test_accuracy);
+    std::cout << line;
+    if (c.dp) std::printf("(ε = %.2f)", f.epsilon), std::fflush(stdout);
+    else std::cout << "(no DP)";
+    std::printf(" | %.2f s\n", seconds);
+    std::fflush(stdout);
+    if (!c.checkpoint.empty())
+      save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp ? &priv.optimizer->ledger() : nullptr, epoch,
+                                                    global_step, c));
+    if (!c.json.empty()) write_json(c.json, c, where.name, c.dp ? sigma : 0.0, figures);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::ArgParser parser = make_parser();
+  Config config;
+  try {
+    parser.parse(cli::arguments(argc, argv));
+    if (parser.has("help")) {
+      std::cout << parser.help();
+      return 0;
+    }
+    config = read_config(parser);
+  } catch (const cli::UsageError& e) {
+    std::cerr << "mnist_dp_ddp: " << e.what() << " (see --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "mnist_dp_ddp: " << e.what() << "\n";
+    return 2;
+  }
+  try {
+    return run(config);
+  } catch (const std::exception& e) {
+    std::cout << std::flush;
+    std::cerr << "mnist_dp_ddp: error: " << e.what() << "\n";
+    return 1;
+  }
+}

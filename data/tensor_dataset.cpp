@@ -1,0 +1,63 @@
+#include "veil/data/tensor_dataset.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "veil/core/error.h"
+#include "veil/core/parallel.h"
+
+namespace veil::data {
+
+TensorDataset::TensorDataset(Tensor inputs, Tensor targets)
+    : inputs_(inputs.contiguous()), targets_(targets.contiguous()) {
+  VEIL_CHECK(inputs_.dim() >= 1 && targets_.dim() == 1 && inputs_.size(0) == targets_.size(0))
+      << "TensorDataset: inputs " << inputs_.shape() << " and targets " << targets_.shape()
+      << " must have the same number of rows";
+}
+
+Batch TensorDataset::gather(const std::vector<std::int64_t>& indices) const {
+  const auto count = static_cast<std::int64_t>(indices.size());
+  Shape input_shape = inputs_.shape();
+  input_shape[0] = count;
+  Batch batch{Tensor::empty(input_shape, inputs_.dtype()), Tensor::empty({count}, targets_.dtype())};
+  const std::size_t row_bytes = (size() ? inputs_.numel() / size() : 0) * dtype_size(inputs_.dtype());
+  const std::size_t target_bytes = dtype_size(targets_.dtype());
+  const auto* src = static_cast<const char*>(inputs_.raw_data());
+  const auto* src_targets = static_cast<const char*>(targets_.raw_data());
+  auto* dst = static_cast<char*>(batch.inputs.raw_data());
+  auto* dst_targets = static_cast<char*>(batch.targets.raw_data());
+  for (std::int64_t k = 0; k < count; ++k) {
+    const std::int64_t i = indices[k];
+    VEIL_CHECK(i >= 0 && i < size()) << "index " << i << " outside the data set of " << size() << " examples";
+    std::memcpy(dst + k * row_bytes, src + i * row_bytes, row_bytes);
+    std::memcpy(dst_targets + k * target_bytes, src_targets + i * target_bytes, target_bytes);
+  }
+  return batch;
+}
+
+Tensor images_to_tensor(const MnistSplit& split) {
+  const auto n = static_cast<std::int64_t>(split.count);
+  const auto rows = static_cast<std::int64_t>(split.rows), cols = static_cast<std::int64_t>(split.cols);
+  Tensor out = Tensor::empty({n, 1, rows, cols});
+  float* p = out.data<float>();
+  const std::uint8_t* src = split.images.data();
+  parallel_for(out.numel(), 1 << 16, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) p[i] = static_cast<float>(src[i]) / 255.0f;
+  });
+  return out;
+}
+
+void normalize_(Tensor& images, double mean, double std) {
+  VEIL_CHECK(std > 0) << "Normalize: std must be > 0, got " << std;
+  images.add_(Tensor::scalar(1.0, images.dtype()), -mean);
+  images.mul_(1.0 / std);
+}
+
+TensorDataset make_image_dataset(const MnistSplit& split, double mean, double std) {
+  Tensor images = images_to_tensor(split);
+  normalize_(images, mean, std);
+  std::vector<std::int64_t> labels(split.labels.begin(), split.labels.end());
+  return TensorDataset(images, Tensor::from_vector(labels, {static_cast<std::int64_t>(labels.size())}));
+}
+
+}  // namespace veil::data

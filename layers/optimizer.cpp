@@ -1,0 +1,170 @@
+#include "veil/layers/optimizer.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "veil/autograd/grad_mode.h"
+#include "veil/core/device_check.h"
+#include "veil/core/error.h"
+#include "veil/core/parallel.h"
+
+namespace veil {
+
+Optimizer::Optimizer(std::vector<Tensor> parameters) : parameters_(std::move(parameters)) {
+  for (const Tensor& p : parameters_)
+    VEIL_CHECK(p.defined() && is_floating(p.dtype()))
+        << "optimizers take floating-point parameters";
+}
+
+void Optimizer::zero_grad() {
+  for (const Tensor& p : parameters_) p.set_grad(Tensor());
+}
+
+namespace {
+
+// Runs fn(param, grad, n) on raw float data for each parameter with a grad.
+template <typename Fn>
+void for_each_with_grad(const std::vector<Tensor>& params, const Fn& fn) {
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const Tensor& p = params[k];
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    require_cpu(p, "optimizer step");
+    VEIL_CHECK(p.is_contiguous() && g.is_contiguous() && g.dtype() == p.dtype())
+        << "optimizer step needs contiguous parameters and gradients of the same dtype";
+    fn(k, p, g);
+  }
+}
+
+void check_state_size(const OptimizerState& state, std::size_t expected, const char* who) {
+  VEIL_CHECK(state.size() == expected) << who << ": checkpoint has " << state.size() << " state tensors, expected "
+                                       << expected;
+}
+
+}  // namespace
+
+// ---- SGD ------------------------------------------------------------------------
+
+SGD::SGD(std::vector<Tensor> parameters, const SGDOptions& options)
+    : Optimizer(std::move(parameters)), options_(options), momentum_(parameters_.size()) {
+  VEIL_CHECK(options.lr >= 0) << "SGD: learning rate " << options.lr << " is negative";
+  VEIL_CHECK(options.momentum >= 0) << "SGD: momentum " << options.momentum << " is negative";
+  VEIL_CHECK(!options.nesterov || (options.momentum > 0 && options.dampening == 0))
+      << "SGD: Nesterov needs momentum > 0 and no dampening";
+  lr_ = options.lr;
+}
+
+std::string SGD::describe() const {
+  std::ostringstream os;
+  os << "SGD(lr=" << lr_ << ", momentum=" << options_.momentum << ", weight_decay=" << options_.weight_decay
+     << (options_.nesterov ? ", nesterov" : "") << ")";
+  return os.str();
+}
+
+void SGD::step() {
+  NoGradGuard no_grad;
+  for_each_with_grad(parameters_, [&](std::size_t k, const Tensor& p, const Tensor& grad) {
+    dispatch_floating(p.dtype(), "SGD", [&]<typename T>() {
+      T* w = p.data<T>();
+      const T* g = grad.data<T>();
+      const std::int64_t n = p.numel();
+      const T lr = static_cast<T>(lr_), wd = static_cast<T>(options_.weight_decay);
+      const T mu = static_cast<T>(options_.momentum), damp = static_cast<T>(1 - options_.dampening);
+      if (options_.momentum == 0) {
+        for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
+        return;
+      }
+      const bool first = !momentum_[k].defined();
+      if (first) momentum_[k] = Tensor::zeros(p.shape(), p.dtype());
+      T* buf = momentum_[k].data<T>();
+      for (std::int64_t i = 0; i < n; ++i) {
+        const T d = g[i] + wd * w[i];
+        buf[i] = first ? d : mu * buf[i] + damp * d;  // PyTorch: the first buffer is the gradient
+        w[i] -= lr * (options_.nesterov ? d + mu * buf[i] : buf[i]);
+      }
+    });
+  });
+}
+
+OptimizerState SGD::state() const {
+  OptimizerState state;
+  for (std::size_t k = 0; k < momentum_.size(); ++k)
+    state.emplace_back("momentum." + std::to_string(k), momentum_[k].defined() ? momentum_[k].clone() : Tensor());
+  return state;
+}
+
+void SGD::load_state(const OptimizerState& state) {
+  check_state_size(state, momentum_.size(), "SGD");
+  for (std::size_t k = 0; k < momentum_.size(); ++k) momentum_[k] = state[k].second.defined() ? state[k].second.clone() : Tensor();
+}
+
+// ---- Adam / AdamW -------------------------------------------------------------
+
+Adam::Adam(std::vector<Tensor> parameters, const AdamOptions& options)
+    : Optimizer(std::move(parameters)), options_(options), m_(parameters_.size()), v_(parameters_.size()) {
+  VEIL_CHECK(options.lr >= 0 && options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1 &&
+             options.eps > 0)
+      << "Adam: need lr >= 0, betas in [0, 1) and eps > 0";
+  lr_ = options.lr;
+}
+
+std::unique_ptr<Adam> make_adamw(std::vector<Tensor> parameters, AdamOptions options) {
+  options.decoupled_weight_decay = true;
+  return std::make_unique<Adam>(std::move(parameters), options);
+}
+
+std::string Adam::describe() const {
+  std::ostringstream os;
+  os << (options_.decoupled_weight_decay ? "AdamW" : "Adam") << "(lr=" << lr_ << ", betas=(" << options_.beta1 << ", "
+     << options_.beta2 << "), eps=" << options_.eps << ", weight_decay=" << options_.weight_decay << ")";
+  return os.str();
+}
+
+void Adam::step() {
+  NoGradGuard no_grad;
+  ++steps_;
+  const double bias1 = 1 - std::pow(options_.beta1, static_cast<double>(steps_));
+  const double bias2 = 1 - std::pow(options_.beta2, static_cast<double>(steps_));
+  for_each_with_grad(parameters_, [&](std::size_t k, const Tensor& p, const Tensor& grad) {
+    if (!m_[k].defined()) {
+      m_[k] = Tensor::zeros(p.shape(), p.dtype());
+      v_[k] = Tensor::zeros(p.shape(), p.dtype());
+    }
+    dispatch_floating(p.dtype(), "Adam", [&]<typename T>() {
+      T* w = p.data<T>();
+      const T* g = grad.data<T>();
+      T* m = m_[k].data<T>();
+      T* v = v_[k].data<T>();
+      const double b1 = options_.beta1, b2 = options_.beta2, wd = options_.weight_decay;
+      const double step_size = lr_ / bias1;
+      for (std::int64_t i = 0; i < p.numel(); ++i) {
+        double d = g[i];
+        if (options_.decoupled_weight_decay) w[i] -= static_cast<T>(lr_ * wd * w[i]);
+        else d += wd * w[i];
+        m[i] = static_cast<T>(b1 * m[i] + (1 - b1) * d);
+        v[i] = static_cast<T>(b2 * v[i] + (1 - b2) * d * d);
+        w[i] -= static_cast<T>(step_size * m[i] / (std::sqrt(v[i] / bias2) + options_.eps));
+      }
+    });
+  });
+}
+
+OptimizerState Adam::state() const {
+  OptimizerState state{{"step", Tensor::scalar(static_cast<double>(steps_), DType::Float64)}};
+  for (std::size_t k = 0; k < m_.size(); ++k) {
+    state.emplace_back("m." + std::to_string(k), m_[k].defined() ? m_[k].clone() : Tensor());
+    state.emplace_back("v." + std::to_string(k), v_[k].defined() ? v_[k].clone() : Tensor());
+  }
+  return state;
+}
+
+void Adam::load_state(const OptimizerState& state) {
+  check_state_size(state, 1 + 2 * m_.size(), "Adam");
+  steps_ = static_cast<std::int64_t>(state[0].second.item());
+  for (std::size_t k = 0; k < m_.size(); ++k) {
+    m_[k] = state[1 + 2 * k].second.defined() ? state[1 + 2 * k].second.clone() : Tensor();
+    v_[k] = state[2 + 2 * k].second.defined() ? state[2 + 2 * k].second.clone() : Tensor();
+  }
+}
+
+}  // namespace veil

@@ -1,0 +1,87 @@
+#include "veil/privacy/dp_optimizer.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "veil/autograd/grad_mode.h"
+#include "veil/core/error.h"
+#include "veil/privacy/gaussian_noise.h"
+
+namespace veil {
+
+DPOptimizer::DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, const DPOptimizerOptions& options)
+    : model_(model), optimizer_(std::move(optimizer)), options_(options), parameters_(model.parameters()) {
+  VEIL_CHECK(optimizer_ != nullptr) << "DPOptimizer needs an optimizer";
+  VEIL_CHECK(options.noise_multiplier >= 0 && std::isfinite(options.noise_multiplier))
+      << "noise_multiplier must be finite and >= 0, got " << options.noise_multiplier;
+  VEIL_CHECK(options.clipping.max_grad_norm > 0) << "max_grad_norm must be > 0, got " << options.clipping.max_grad_norm;
+  VEIL_CHECK(options.expected_batch_size > 0) << "expected batch size (q*N) must be > 0, got "
+                                              << options.expected_batch_size;
+  VEIL_CHECK(options.sample_rate > 0 && options.sample_rate <= 1) << "sample rate must be in (0, 1], got "
+                                                                  << options.sample_rate;
+  VEIL_CHECK(options.noise_multiplier == 0 || std::isfinite(options.clipping.sensitivity()))
+      << "noise needs a finite max_grad_norm";
+  if (options.secure_mode) secure_rng_ = std::make_unique<SecureRng>();
+  if (!model_.per_sample_config().enabled()) model_.set_per_sample({GradSampleMode::Auto, LossReduction::Mean});
+}
+
+std::string DPOptimizer::describe() const {
+  std::ostringstream os;
+  os << "DPOptimizer(" << optimizer_->describe() << ", noise_multiplier=" << options_.noise_multiplier
+     << ", max_grad_norm=" << options_.clipping.sensitivity() << ", expected_batch_size=" << options_.expected_batch_size
+     << (options_.secure_mode ? ", secure_mode" : "") << ")";
+  return os.str();
+}
+
+void DPOptimizer::zero_grad() {
+  optimizer_->zero_grad();
+  for (PerSampleLayer* layer : model_.per_sample_layers()) layer->clear_per_sample();
+  pending_examples_ = 0;
+}
+
+void DPOptimizer::accumulate_microbatch() {
+  NoGradGuard no_grad;
+  last_clipping_ = clip_and_accumulate(model_.per_sample_layers(), options_.clipping);
+  pending_examples_ += last_clipping_.batch_size;
+}
+
+void DPOptimizer::add_noise() {
+  const double std = options_.noise_multiplier * options_.clipping.sensitivity();
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    Tensor grad = parameters_[k].grad();
+    VEIL_CHECK(grad.dtype() == DType::Float32) << "DP noise is implemented for float32 gradients, got " << grad.dtype();
+    const NoiseSource source = options_.secure_mode
+                                   ? NoiseSource::secure(*secure_rng_)
+                                   : NoiseSource::philox(options_.noise_seed, static_cast<std::uint64_t>(steps_),
+                                                         static_cast<std::uint32_t>(k));
+    add_gaussian_noise(grad.data<float>(), grad.numel(), std, source);
+  }
+}
+
+void DPOptimizer::step() {
+  NoGradGuard no_grad;
+  const auto layers = model_.per_sample_layers();
+  if (!layers.empty() && layers.front()->has_per_sample()) accumulate_microbatch();
+  if (step_guard_) {
+    privacy::PrivacyLedger after = ledger_;
+    after.record(options_.sample_rate, std::max(options_.noise_multiplier, 1e-300));
+    step_guard_(after);
+  }
+  // A parameter no example reached (an empty Poisson batch) still gets noise.
+  for (const Tensor& p : parameters_)
+    if (!p.grad().defined()) p.set_grad(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+  if (all_reduce_) {
+    std::vector<Tensor> grads;
+    for (const Tensor& p : parameters_) grads.push_back(p.grad());
+    all_reduce_(grads);
+  }
+  if (options_.noise_multiplier > 0) add_noise();
+  for (const Tensor& p : parameters_) p.grad().mul_(1.0 / options_.expected_batch_size);
+  optimizer_->step();
+  if (options_.noise_multiplier > 0) ledger_.record(options_.sample_rate, options_.noise_multiplier);
+  ++steps_;
+  optimizer_->zero_grad();
+  pending_examples_ = 0;
+}
+
+}  // namespace veil

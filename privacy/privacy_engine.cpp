@@ -1,0 +1,75 @@
+#include "veil/privacy/privacy_engine.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "veil/core/error.h"
+#include "veil/layers/validator.h"
+#include "veil/privacy/noise_calibration.h"
+
+namespace veil {
+
+privacy::EpsilonResult epsilon_of(const privacy::PrivacyLedger& ledger, const std::string& accountant, double delta) {
+  auto acc = privacy::make_accountant(accountant);
+  privacy::replay(ledger, *acc);
+  if (ledger.empty()) return {0.0, std::nan("")};
+  return acc->get_epsilon(delta);
+}
+
+PrivacyEngine::PrivacyEngine(std::string accountant, bool secure_mode)
+    : accountant_(std::move(accountant)), secure_mode_(secure_mode) {
+  privacy::make_accountant(accountant_);  // throws for an unknown name
+}
+
+PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optimizer> optimizer,
+                                            const data::DataLoader& loader, double noise_multiplier,
+                                            double max_grad_norm, const MakePrivateOptions& options) {
+  check_dp_compatible(model);
+  model.set_per_sample({options.grad_sample_mode, options.loss_reduction});
+  PrivateTraining out;
+  out.loader = std::make_shared<data::DPDataLoader>(loader, options.seed);
+  DPOptimizerOptions dp;
+  dp.noise_multiplier = noise_multiplier;
+  dp.clipping.max_grad_norm = max_grad_norm;
+  dp.clipping.per_parameter_norms = options.per_layer_max_grad_norms;
+  dp.sample_rate = out.loader->sample_rate();
+  dp.expected_batch_size = out.loader->expected_batch_size();
+  dp.noise_seed = options.seed;
+  dp.secure_mode = secure_mode_;
+  out.optimizer = std::make_shared<DPOptimizer>(model, std::move(optimizer), dp);
+  optimizer_ = out.optimizer;
+  if (budget_) set_epsilon_budget(budget_->first, budget_->second);
+  return out;
+}
+
+PrivateTraining PrivacyEngine::make_private_with_epsilon(Module& model, std::unique_ptr<Optimizer> optimizer,
+                                                         const data::DataLoader& loader, double target_epsilon,
+                                                         double target_delta, std::int64_t epochs,
+                                                         double max_grad_norm, const MakePrivateOptions& options) {
+  VEIL_CHECK(epochs > 0) << "make_private_with_epsilon: epochs must be positive, got " << epochs;
+  const double q = 1.0 / static_cast<double>(loader.steps_per_epoch());
+  const std::int64_t steps = epochs * loader.steps_per_epoch();
+  const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, q, steps, accountant_);
+  return make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);
+}
+
+privacy::EpsilonResult PrivacyEngine::get_epsilon(double delta) const {
+  VEIL_CHECK(optimizer_) << "get_epsilon before make_private";
+  if (optimizer_->options().noise_multiplier == 0 && optimizer_->steps_taken() > 0)
+    return {std::numeric_limits<double>::infinity(), std::nan("")};
+  return epsilon_of(optimizer_->ledger(), accountant_, delta);
+}
+
+void PrivacyEngine::set_epsilon_budget(double max_epsilon, double delta) {
+  VEIL_CHECK(max_epsilon > 0) << "privacy budget must be positive, got " << max_epsilon;
+  budget_ = {max_epsilon, delta};
+  if (!optimizer_) return;
+  optimizer_->set_step_guard([max_epsilon, delta, name = accountant_](const privacy::PrivacyLedger& after) {
+    const double eps = epsilon_of(after, name, delta).epsilon;
+    VEIL_CHECK(eps <= max_epsilon) << "privacy budget exhausted: this step would spend epsilon " << eps
+                                   << " > budget " << max_epsilon << " at delta " << delta << " after "
+                                   << after.total_steps() << " steps";
+  });
+}
+
+}  // namespace veil
