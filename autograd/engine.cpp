@@ -30,6 +30,17 @@ std::unordered_map<Node*, int> count_dependencies(Node* root) {
   return dependencies;
 }
 
+// True when nothing but this handle can see t's elements, so that adding
+// into it in place is safe. A gradient a backward function returned may be
+// shared: add() hands the same tensor to both inputs, sum_to() and the
+// identity backwards return their argument, and the seed may be the caller's
+// tensor. Accumulating into such a tensor would change the gradient another
+// node is still to receive (or the caller's seed), so the impl, not only the
+// storage, must be unshared.
+bool exclusively_owned(const Tensor& t) {
+  return t.is_contiguous() && t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1;
+}
+
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& grad_output) {
@@ -44,6 +55,9 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
   }
   VEIL_CHECK(seed.shape() == root.shape())
       << "backward(): gradient shape " << seed.shape() << " does not match tensor shape " << root.shape();
+  VEIL_CHECK(seed.dtype() == root.dtype() && seed.device() == root.device())
+      << "backward(): gradient of dtype " << seed.dtype() << " on " << seed.device() << " for a tensor of dtype "
+      << root.dtype() << " on " << root.device();
 
   NoGradGuard no_grad;  // backward formulas are not differentiated again
   auto dependencies = count_dependencies(root_node.get());
@@ -77,10 +91,12 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
         auto it = pending.find(target);
         if (it == pending.end() || !it->second.defined()) {
           pending[target] = std::move(input_grads[i]);
-        } else if (it->second.is_contiguous() && it->second.storage().use_count() == 1) {
-          it->second.add_(input_grads[i]);
         } else {
-          it->second = add(it->second, input_grads[i]);
+          VEIL_ASSERT(it->second.shape() == input_grads[i].shape())
+              << node->name() << " sent a gradient of shape " << input_grads[i].shape() << " where "
+              << it->second.shape() << " was accumulated";
+          if (exclusively_owned(it->second)) it->second.add_(input_grads[i]);
+          else it->second = add(it->second, input_grads[i]);
         }
       }
       owners.try_emplace(target, next[i]);

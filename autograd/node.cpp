@@ -22,8 +22,10 @@ std::vector<Tensor> AccumulateGrad::apply(const Tensor& grad_output) {
 }
 
 std::vector<Tensor> LambdaNode::apply(const Tensor& grad_output) {
-  VEIL_ASSERT(backward_) << "node " << name() << " applied after its graph was freed "
-                         << "(backward() called twice through the same graph?)";
+  // A usage error, not a veil bug: the engine frees each node's saved
+  // tensors after running it (see Node::release).
+  VEIL_CHECK(backward_) << "backward() called twice through the same graph: node " << name()
+                        << " was already run and its saved tensors freed; recompute the forward pass";
   return backward_(grad_output);
 }
 

@@ -29,7 +29,8 @@ void copy_strided(const Tensor& src, const Tensor& dst) {
     return;
   }
   if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {
-    std::memcpy(dst.raw_data(), src.raw_data(), src.numel() * dtype_size(src.dtype()));
+    // memmove: src and dst may be overlapping views of one storage (x[1:] = x[:-1]).
+    std::memmove(dst.raw_data(), src.raw_data(), src.numel() * dtype_size(src.dtype()));
     return;
   }
   dispatch_all(src.dtype(), "copy", [&]<typename S>() {

@@ -3,6 +3,7 @@
 // output itself would make it own its own graph node (a reference cycle).
 #include <cmath>
 
+#include "veil/autograd/grad_mode.h"
 #include "veil/autograd/node.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/error.h"
@@ -109,7 +110,13 @@ Tensor& Tensor::fill_(double value) {
 }
 
 Tensor& Tensor::add_(const Tensor& other, double alpha) {
-  binary_kernel_(BinaryKind::AddScaled, *this, other, alpha);
+  if (other.dtype() == dtype()) {
+    binary_kernel_(BinaryKind::AddScaled, *this, other, alpha);
+  } else {
+    // Like copy_, add_ converts the source to this tensor's dtype.
+    NoGradGuard no_grad;
+    binary_kernel_(BinaryKind::AddScaled, *this, other.to(dtype()), alpha);
+  }
   return *this;
 }
 

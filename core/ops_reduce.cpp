@@ -1,6 +1,7 @@
 // Reductions: sum, mean, argmax, sum_to.
 #include <algorithm>
 #include <numeric>
+#include <vector>
 
 #include "veil/autograd/node.h"
 #include "veil/core/device_check.h"
@@ -25,6 +26,49 @@ std::vector<bool> reduced_mask(const std::vector<int>& dims, int rank) {
   return mask;
 }
 
+// Column sums of a contiguous [rows, cols] block into out[cols] (the
+// bias-gradient case, and sums over everything with cols = 1).
+//
+// Note [Deterministic sums]
+// Sums accumulate in double (a float accumulator loses everything past 2^24
+// ones) and in an order fixed by the shape alone, never by the thread
+// count: threads split columns, or fixed blocks of kRowBlock rows whose
+// partial sums are then added in block order.
+constexpr std::int64_t kRowBlock = 2048;
+
+template <typename T>
+void column_sums(const T* px, std::int64_t rows, std::int64_t cols, T* po) {
+  if (rows <= kRowBlock || cols >= 512) {
+    parallel_for(cols, 256, [&](std::int64_t c0, std::int64_t c1) {
+      std::vector<double> acc(c1 - c0, 0.0);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const T* row = px + r * cols + c0;
+        for (std::int64_t c = 0; c < c1 - c0; ++c) acc[c] += row[c];
+      }
+      for (std::int64_t c = c0; c < c1; ++c) po[c] = static_cast<T>(acc[c - c0]);
+    });
+    return;
+  }
+  // Few columns, many rows: parallel over fixed row blocks.
+  const std::int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
+  std::vector<double> partial(blocks * cols, 0.0);
+  parallel_for(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
+    for (std::int64_t b = b0; b < b1; ++b) {
+      double* acc = partial.data() + b * cols;
+      const std::int64_t r1 = std::min(rows, (b + 1) * kRowBlock);
+      for (std::int64_t r = b * kRowBlock; r < r1; ++r) {
+        const T* row = px + r * cols;
+        for (std::int64_t c = 0; c < cols; ++c) acc[c] += row[c];
+      }
+    }
+  });
+  for (std::int64_t c = 0; c < cols; ++c) {
+    double total = 0.0;
+    for (std::int64_t b = 0; b < blocks; ++b) total += partial[b * cols + c];
+    po[c] = static_cast<T>(total);
+  }
+}
+
 // Sums x over the masked dimensions into out (contiguous, shape of the kept
 // dimensions). Moves the reduced dimensions last, so each output element is
 // the sum of one contiguous row.
@@ -36,18 +80,9 @@ void sum_kernel(const Tensor& x, const std::vector<bool>& mask, const Tensor& ou
   const bool only_leading = std::count(mask.begin(), mask.end(), true) == leading;
   T* po = out.data<T>();
   if (only_leading && x.is_contiguous()) {
-    // Column sums of [R, C]: the bias-gradient case, vectorised over C.
     std::int64_t rows = 1;
     for (int d = 0; d < leading; ++d) rows *= x.shape()[d];
-    const std::int64_t cols = out.numel();
-    const T* px = x.data<T>();
-    parallel_for(cols, 256, [&](std::int64_t c0, std::int64_t c1) {
-      for (std::int64_t c = c0; c < c1; ++c) po[c] = T(0);
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const T* row = px + r * cols;
-        for (std::int64_t c = c0; c < c1; ++c) po[c] += row[c];
-      }
-    });
+    column_sums(x.data<T>(), rows, out.numel(), po);
     return;
   }
   std::vector<int> order;

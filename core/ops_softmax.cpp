@@ -60,8 +60,10 @@ Tensor log_softmax(const Tensor& a, int dim) {
     const T m = row_max(x, n);
     T total = 0;
     for (std::int64_t i = 0; i < n; ++i) total += std::exp(x[i] - m);
-    const T log_z = m + std::log(total);
-    for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] - log_z;
+    // (x - m) - log(total), not x - (m + log(total)): x - m is exact, while
+    // rounding m + log(total) near |x| = 1000 would cost float32 ~3e-5.
+    const T log_total = std::log(total);
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) - log_total;
   });
   return autograd::record_op("log_softmax", out, {a}, [y = out.detach(), dim](const Tensor& g) {
     // dx = g - softmax * sum(g)

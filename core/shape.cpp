@@ -24,8 +24,10 @@ Shape contiguous_strides(const Shape& shape) {
 }
 
 int normalize_dim(int dim, int rank) {
+  // A rank-0 tensor has no dimension to index: accepting 0 or -1 there made
+  // callers read shape()[0] past the end of an empty shape.
   const int normalized = dim < 0 ? dim + rank : dim;
-  VEIL_CHECK(normalized >= 0 && normalized < std::max(rank, 1))
+  VEIL_CHECK(normalized >= 0 && normalized < rank)
       << "dimension " << dim << " out of range for a tensor of rank " << rank;
   return normalized;
 }

@@ -12,7 +12,8 @@ using Shape = std::vector<std::int64_t>;
 
 std::int64_t shape_numel(const Shape& shape);
 Shape contiguous_strides(const Shape& shape);
-// Normalises a possibly negative dimension index into [0, rank).
+// Normalises a possibly negative dimension index into [0, rank); throws
+// veil::Error when it is out of range (always for rank 0).
 int normalize_dim(int dim, int rank);
 // Numpy-style broadcast of two shapes; throws naming both when they don't fit.
 Shape broadcast_shapes(const Shape& a, const Shape& b);

@@ -107,6 +107,7 @@ template std::uint8_t* Tensor::data<std::uint8_t>() const;
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
   VEIL_CHECK(device().is_cpu()) << "to_vector() needs a CPU tensor, this one is on " << device();
+  NoGradGuard no_grad;  // a read-out, not part of any graph
   Tensor converted = to(dtype_of<T>).contiguous();
   const T* p = converted.data<T>();
   return std::vector<T>(p, p + numel());
@@ -136,7 +137,9 @@ Tensor Tensor::reshape(const Shape& requested) const {
     }
   }
   if (infer >= 0) {
-    VEIL_CHECK(known > 0 && numel() % known == 0) << "cannot reshape " << this->shape() << " to " << requested;
+    VEIL_CHECK(known > 0) << "cannot reshape " << this->shape() << " to " << requested
+                          << ": -1 is ambiguous next to a 0 dimension (use flatten() for an empty batch)";
+    VEIL_CHECK(numel() % known == 0) << "cannot reshape " << this->shape() << " to " << requested;
     shape[infer] = numel() / known;
   }
   VEIL_CHECK(shape_numel(shape) == numel()) << "cannot reshape " << this->shape() << " to " << requested;

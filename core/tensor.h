@@ -117,7 +117,8 @@ class Tensor {
   Tensor& fill_(double value);
   Tensor& zero_() { return fill_(0.0); }
   Tensor& copy_(const Tensor& source);  // same numel; converts dtype
-  Tensor& add_(const Tensor& other, double alpha = 1.0);  // this += alpha * other
+  // this += alpha * other; other broadcasts to this shape and is converted to this dtype.
+  Tensor& add_(const Tensor& other, double alpha = 1.0);
   Tensor& mul_(double factor);
 
   std::string to_string() const;

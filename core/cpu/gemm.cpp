@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include <Eigen/Core>
 
 #include "veil/core/parallel.h"
@@ -53,10 +55,29 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
     return;
   }
   // Split rows of C: each thread multiplies its own slice of op(A).
-  parallel_for(m, 8, [&](std::int64_t r0, std::int64_t r1) {
+  //
+  // Note [Thread-independent GEMM]
+  // Results must not depend on the thread count (a DP run is reproducible on
+  // any machine). Eigen computes full register blocks of `mr` rows with one
+  // micro-kernel and the leftover rows at the end of a product with others
+  // that sum in a different order; the k blocking depends on k only. So the
+  // row slices start at multiples of mr: every row then goes through the same
+  // kernel, with the same k order, as in the single-threaded product.
+  constexpr std::int64_t block = Eigen::internal::gebp_traits<T, T>::mr;
+  const std::int64_t blocks = (m + block - 1) / block;
+  const std::int64_t chunks = std::min<std::int64_t>(num_threads(), blocks);
+  if (chunks < 2) {
+    gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(static_cast<int>(chunks))
+  for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const std::int64_t r0 = std::min(m, blocks * chunk / chunks * block);
+    const std::int64_t r1 = std::min(m, blocks * (chunk + 1) / chunks * block);
+    if (r1 <= r0) continue;
     const T* a_rows = trans_a ? a + r0 : a + r0 * lda;
     gemm_serial(trans_a, trans_b, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
-  });
+  }
 }
 
 template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t,

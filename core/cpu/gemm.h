@@ -3,7 +3,8 @@
 //   C[M, N] = alpha * op(A) op(B) + beta * C
 // op(A) is A [M, K] (lda >= K) or, with trans_a, A^T for A stored [K, M]
 // (lda >= M); likewise op(B). Large products are split over threads by rows
-// of C unless called from inside a parallel region.
+// of C unless called from inside a parallel region; the result is bitwise the
+// same for every thread count (Note [Thread-independent GEMM] in gemm.cpp).
 #include <cstdint>
 
 namespace veil::cpu {

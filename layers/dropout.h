@@ -1,0 +1,35 @@
+#pragma once
+// Dropout: in training, zeroes each element with probability p and scales
+// the survivors by 1 / (1 - p), so the expectation is unchanged; in eval()
+// it is the identity. Any shape; parameter free.
+//
+//   y = x * m / (1 - p),  m_j ~ Bernoulli(1 - p) independently;  dy/dx = m / (1 - p).
+//
+// Masks come from Philox (Note [Philox streams]) keyed by `seed`, with the
+// stream id a counter that advances on every training forward: successive
+// calls draw different masks, and two Dropouts built with the same seed draw
+// the same sequence. The mask depends only on (seed, call, element index),
+// not on the input's dtype or the thread count.
+#include <cstdint>
+
+#include "veil/layers/module.h"
+
+namespace veil {
+
+class Dropout : public Module {
+ public:
+  explicit Dropout(double p = 0.5, std::uint64_t seed = 0);
+  Tensor forward(const Tensor& input) override;
+  std::string describe() const override;
+
+  double p() const { return p_; }
+  // Training forwards run so far (the next mask's stream id).
+  std::uint64_t calls() const { return calls_; }
+
+ private:
+  double p_;
+  std::uint64_t seed_;
+  std::uint64_t calls_ = 0;
+};
+
+}  // namespace veil

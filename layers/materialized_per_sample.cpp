@@ -1,0 +1,66 @@
+#include "veil/layers/materialized_per_sample.h"
+
+#include "veil/core/error.h"
+#include "veil/core/ops.h"
+#include "veil/layers/module.h"
+#include "veil/layers/per_sample_math.h"
+
+namespace veil {
+
+std::vector<Tensor> MaterializedPerSampleLayer::finish_parameter_grads(std::vector<Tensor> samples,
+                                                                       const PerSampleConfig& config,
+                                                                       std::int64_t batch) {
+  std::vector<Tensor> grads(samples.size());
+  if (!config.enabled()) {
+    for (std::size_t p = 0; p < samples.size(); ++p) grads[p] = sum(samples[p], {0});
+    return grads;
+  }
+  VEIL_CHECK(!recorded_ || samples.empty())
+      << layer_name() << " ran backward twice before its per-sample gradients were consumed; a layer used twice in one "
+      << "step is not supported under DP";
+  const double scale = per_sample::reduction_scale(config.loss_reduction, batch);
+  for (Tensor& s : samples)
+    if (scale != 1.0) s = mul_scalar(s, scale);
+  samples_ = std::move(samples);
+  batch_ = batch;
+  recorded_ = true;
+  return grads;
+}
+
+std::string MaterializedPerSampleLayer::layer_name() const {
+  const auto* module = dynamic_cast<const Module*>(this);
+  return module ? module->describe() : std::string("layer");
+}
+
+void MaterializedPerSampleLayer::require_record() const {
+  VEIL_CHECK(recorded_) << layer_name() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
+}
+
+std::vector<Tensor> MaterializedPerSampleLayer::grad_samples() {
+  require_record();
+  return samples_;
+}
+
+std::vector<Tensor> MaterializedPerSampleLayer::per_sample_sq_norms() {
+  require_record();
+  std::vector<Tensor> norms;
+  for (const Tensor& s : samples_) norms.push_back(per_sample::row_sq_norms(s));
+  return norms;
+}
+
+void MaterializedPerSampleLayer::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
+  require_record();
+  const std::vector<Tensor> params = per_sample_parameters();
+  VEIL_CHECK(coeffs.size() == params.size())
+      << layer_name() << ": " << coeffs.size() << " coefficient vectors for " << params.size() << " parameters";
+  for (std::size_t p = 0; p < params.size(); ++p)
+    per_sample::add_into_grad(params[p], per_sample::weighted_row_sum(samples_[p], coeffs[p]));
+}
+
+void MaterializedPerSampleLayer::clear_per_sample() {
+  recorded_ = false;
+  batch_ = 0;
+  samples_.clear();
+}
+
+}  // namespace veil
