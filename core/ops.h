@@ -42,6 +42,8 @@ inline Tensor operator/(const Tensor& a, double s) { return mul_scalar(a, 1.0 / 
 // ---- reductions -----------------------------------------------------------
 Tensor sum(const Tensor& a);  // all elements -> shape []
 Tensor sum(const Tensor& a, const std::vector<int>& dims, bool keepdim = false);
+// The mean over zero elements is 0, not NaN: an empty batch (the DP sampler
+// can draw one) contributes nothing.
 Tensor mean(const Tensor& a);
 Tensor mean(const Tensor& a, const std::vector<int>& dims, bool keepdim = false);
 // Index of the largest element along dim (int64, not differentiable).
@@ -79,6 +81,8 @@ Tensor im2col(const Tensor& x, const Conv2dGeometry& g);
 Tensor col2im(const Tensor& cols, std::int64_t channels, std::int64_t height, std::int64_t width,
               const Conv2dGeometry& g);
 // Pooling over [B, C, H, W]; padding pads with -inf (max) or counts zeros (avg).
+// Padding is at most half the kernel; a dilated window that still sees only
+// padding gives -inf (max) or 0 (avg) and passes no gradient.
 Tensor max_pool2d(const Tensor& x, const Conv2dGeometry& g);
 Tensor avg_pool2d(const Tensor& x, const Conv2dGeometry& g);
 

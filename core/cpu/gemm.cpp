@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <numeric>
 
 #include <Eigen/Core>
 
@@ -58,12 +59,17 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
   //
   // Note [Thread-independent GEMM]
   // Results must not depend on the thread count (a DP run is reproducible on
-  // any machine). Eigen computes full register blocks of `mr` rows with one
-  // micro-kernel and the leftover rows at the end of a product with others
-  // that sum in a different order; the k blocking depends on k only. So the
-  // row slices start at multiples of mr: every row then goes through the same
-  // kernel, with the same k order, as in the single-threaded product.
-  constexpr std::int64_t block = Eigen::internal::gebp_traits<T, T>::mr;
+  // any machine). Eigen's kernel handles full register panels (mr rows and nr
+  // columns of its column-major problem; our row-major C is its C^T, so our
+  // rows are its nr side) with one micro-kernel, and the leftover panel at the
+  // end of a product with others that sum in a different order; its k
+  // blocking depends on k alone. Splitting at arbitrary rows made the row
+  // before each split take the leftover path: with 2 threads some elements
+  // differed in the last bits from the 1-thread product. So the slices start
+  // at multiples of lcm(mr, nr): every row then goes through the same kernel,
+  // summing in the same order, as in the single-threaded product.
+  using Traits = Eigen::internal::gebp_traits<T, T>;
+  constexpr std::int64_t block = std::lcm<std::int64_t, std::int64_t>(Traits::mr, Traits::nr);
   const std::int64_t blocks = (m + block - 1) / block;
   const std::int64_t chunks = std::min<std::int64_t>(num_threads(), blocks);
   if (chunks < 2) {

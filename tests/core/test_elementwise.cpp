@@ -195,6 +195,24 @@ TEST_CASE("binary ops on non-contiguous operands", "[elementwise]") {
                  broadcast_reference(c, b, std::divides<double>(), shape), 1e-15, 1e-15);
 }
 
+TEST_CASE("large strided and broadcast operands (split over threads) are right element by element", "[elementwise]") {
+  // Large enough that the row loop is split into chunks that each start
+  // mid-tensor (the odometer start position matters).
+  const Tensor x = rand({16, 3, 20, 21}, 17);
+  const Tensor xt = x.transpose(1, 3);  // [16, 21, 20, 3]
+  std::vector<double> expected;
+  for (double v : values(xt)) expected.push_back(std::exp(v));
+  require_values(exp(xt), {16, 21, 20, 3}, expected, 1e-15, 1e-15);
+  const Tensor bias = rand({21, 1, 3}, 18);
+  Shape shape;
+  require_values(mul(xt, bias), {16, 21, 20, 3}, broadcast_reference(xt, bias, std::multiplies<double>(), shape));
+  Tensor acc = Tensor::zeros({16, 21, 20, 3}, DType::Float64);
+  acc.add_(xt, 2.0);
+  std::vector<double> twice;
+  for (double v : values(xt)) twice.push_back(2 * v);
+  require_values(acc, {16, 21, 20, 3}, twice);
+}
+
 TEST_CASE("gradients of the binary ops with broadcasting", "[elementwise][grad]") {
   for (const auto& c : binary_cases()) {
     for (const auto& [sa, sb] : kBroadcastPairs) {
@@ -351,4 +369,40 @@ TEST_CASE("element-wise ops and their gradients accept zero-size tensors", "[ele
   require_values(b.grad(), {3}, {0, 0, 0});
   REQUIRE(add(Tensor::zeros({0, 1}), Tensor::zeros({1, 4})).shape() == Shape{0, 4});
   error_of([] { add(Tensor::zeros({0, 3}), Tensor::zeros({2, 3})); });
+}
+
+TEST_CASE("CUDA element-wise ops agree with the CPU loops", "[elementwise][cuda]") {
+  if (!cuda_available()) {
+    // Without a GPU, asking for one is a veil::Error, not a crash.
+    error_of([] { Tensor::zeros({2}, DType::Float32, Device::cuda()); });
+    WARN("no GPU visible: CPU-vs-CUDA element-wise agreement not checked");
+    return;
+  }
+  const Device gpu = Device::cuda();
+  const Tensor x = rand({5, 7}, 20, DType::Float32, 0.1, 3.0);
+  const Tensor b = rand({7}, 21, DType::Float32);
+  const Tensor xc = x.to(gpu), bc = b.to(gpu);
+  REQUIRE(xc.device().is_cuda());
+  using UnaryOp = Tensor (*)(const Tensor&);
+  for (UnaryOp op : std::vector<UnaryOp>{&veil::neg, &veil::exp, &veil::log, &veil::sqrt, &veil::relu, &veil::tanh,
+                                         &veil::sigmoid}) {
+    require_same(op(xc).to(Device::cpu()), op(x), 1e-6, 1e-6);
+    require_same(op(xc.transpose(0, 1)).to(Device::cpu()), op(x.transpose(0, 1)), 1e-6, 1e-6);
+  }
+  for (const auto& c : binary_cases()) {
+    INFO(c.name);
+    require_same(c.op(xc, bc).to(Device::cpu()), c.op(x, b), 1e-6, 1e-6);
+    require_same(c.op(bc, xc.slice(0, 1, 3)).to(Device::cpu()), c.op(b, x.slice(0, 1, 3)), 1e-6, 1e-6);
+  }
+  require_same(pow_scalar(xc, 1.5).to(Device::cpu()), pow_scalar(x, 1.5), 1e-6, 1e-6);
+  Tensor y = xc.clone();
+  y.mul_(2.0);
+  y.add_(bc, -1.0);
+  y.slice(1, 0, 2).fill_(4.0);
+  Tensor expected = x.clone();
+  expected.mul_(2.0);
+  expected.add_(b, -1.0);
+  expected.slice(1, 0, 2).fill_(4.0);
+  require_same(y.to(Device::cpu()), expected, 1e-6, 1e-6);
+  REQUIRE(exp(Tensor::zeros({0, 3}, DType::Float32, gpu)).shape() == Shape{0, 3});
 }

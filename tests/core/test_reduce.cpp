@@ -72,6 +72,31 @@ TEST_CASE("sum and mean over every set of dims of a 3-D tensor match a naive loo
   }
 }
 
+TEST_CASE("large sums (several threads, blocked rows) match a naive loop", "[reduce]") {
+  // Column sums with many rows and few columns take the blocked-row path;
+  // with many columns the column-split path.
+  for (const Shape& shape : std::vector<Shape>{{5000, 3}, {4100, 1}, {3000, 600}, {70000}}) {
+    INFO("shape " << shape_string(shape));
+    const Tensor x = rand(shape, 6);
+    const std::int64_t rows = shape[0], cols = x.numel() / rows;
+    const auto v = values(x);
+    std::vector<double> col(cols, 0.0);
+    double total = 0.0;
+    for (std::int64_t r = 0; r < rows; ++r)
+      for (std::int64_t c = 0; c < cols; ++c) col[c] += v[r * cols + c], total += v[r * cols + c];
+    require_values(sum(x, {0}), Shape(shape.begin() + 1, shape.end()), col, 1e-11);
+    require_values(sum(x), {}, {total}, 1e-10);
+    require_values(sum(x.to(DType::Float32), {0}), Shape(shape.begin() + 1, shape.end()), col, 1e-3);
+    require_values(mean(x), {}, {total / static_cast<double>(x.numel())}, 1e-14);
+  }
+  // Reducing trailing dims of a large tensor (one output per row).
+  const Tensor y = rand({300, 40, 30}, 7);
+  const auto v = values(y);
+  std::vector<double> rows(300, 0.0);
+  for (std::size_t i = 0; i < v.size(); ++i) rows[i / 1200] += v[i];
+  require_values(sum(y, {1, 2}), {300}, rows, 1e-12);
+}
+
 TEST_CASE("sum rejects bad dims with a message", "[reduce][errors]") {
   const Tensor x = Tensor::zeros({2, 3});
   REQUIRE_THAT(error_of([&] { sum(x, {0, 0}); }), Catch::Contains("twice"));

@@ -2,6 +2,7 @@
 // dtype conversion and the errors that name shapes.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 #include <vector>
@@ -271,4 +272,37 @@ TEST_CASE("copy_ between overlapping views of one storage reads before it writes
   Tensor b = Tensor::from_vector<double>({0, 1, 2, 3, 4, 5, 6, 7}, {4, 2});
   b.slice(0, 0, 3).copy_(b.slice(0, 1, 4));
   require_values(b, {4, 2}, {2, 3, 4, 5, 6, 7, 6, 7});
+}
+
+TEST_CASE("Device parses and prints cpu, cuda and cuda:N", "[tensor][device]") {
+  REQUIRE(Device::parse("cpu") == Device::cpu());
+  REQUIRE(Device::parse("cuda") == Device::cuda(0));
+  REQUIRE(Device::parse("cuda:3") == Device::cuda(3));
+  REQUIRE_THAT(error_of([] { Device::parse("gpu"); }), Catch::Contains("'gpu'"));
+  REQUIRE_THAT(error_of([] { Device::parse("cuda:"); }), Catch::Contains("'cuda:'"));
+  REQUIRE_THAT(error_of([] { Device::parse("cuda:1x"); }), Catch::Contains("'cuda:1x'"));
+  std::ostringstream os;
+  os << Device::cpu() << " " << Device::cuda(2) << " " << DType::UInt8;
+  REQUIRE(os.str() == "cpu cuda:2 uint8");
+  REQUIRE(Tensor::zeros({1}).to(Device::cpu()).device().is_cpu());
+}
+
+TEST_CASE("max_abs_diff and allclose compare values across dtypes and layouts", "[tensor][compare]") {
+  const Tensor a = Tensor::from_vector<double>({1.0, 2.0, 3.0, 4.0}, {2, 2});
+  const Tensor b = Tensor::from_vector<float>({1.0f, 2.5f, 3.0f, 3.0f}, {2, 2});
+  REQUIRE(max_abs_diff(a, b) == 1.0);
+  REQUIRE(max_abs_diff(a, a.transpose(0, 1).contiguous().transpose(0, 1)) == 0.0);
+  REQUIRE(max_abs_diff(a.transpose(0, 1), a.transpose(0, 1).contiguous()) == 0.0);
+  REQUIRE(allclose(a, a));
+  REQUIRE(!allclose(a, b));
+  REQUIRE(allclose(a, b, 0.0, 1.0));   // atol covers the largest difference
+  REQUIRE(!allclose(a, b, 0.0, 0.99));
+  REQUIRE(allclose(a, b, 0.34, 0.0));  // |4 - 3| <= 0.34 * 3, |2 - 2.5| <= 0.34 * 2.5
+  REQUIRE(!allclose(a, b, 0.33, 0.0));
+  REQUIRE(!allclose(a, a.reshape({4})));  // shapes differ
+  REQUIRE_THAT(error_of([&] { max_abs_diff(a, a.reshape({4})); }), Catch::Contains("[2, 2]") && Catch::Contains("[4]"));
+  const Tensor nan = Tensor::from_vector<double>({1.0, 2.0, std::nan(""), 4.0}, {2, 2});
+  REQUIRE(std::isnan(max_abs_diff(a, nan)));
+  REQUIRE(!allclose(nan, nan));
+  REQUIRE(max_abs_diff(Tensor::zeros({0, 2}), Tensor::zeros({0, 2})) == 0.0);
 }
