@@ -1,5 +1,7 @@
 // max_pool2d and avg_pool2d over [B, C, H, W].
+#include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "veil/autograd/node.h"
 #include "veil/core/device_check.h"
@@ -23,74 +25,213 @@ PoolShape pool_shape(const Tensor& x, const Conv2dGeometry& g, const char* op) {
 
 }  // namespace
 
+namespace {
+
+// Each output's maximum and its flat index within the plane (-1 where a
+// window sees only padding); ties keep the first tap in row-major order.
+template <typename T>
+void max_pool_with_indices(const T* px, const PoolShape& s, const Conv2dGeometry& g, T* values,
+                           std::int64_t* indices) {
+  parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
+    for (std::int64_t p = p0; p < p1; ++p) {
+      const T* plane = px + p * s.height * s.width;
+      for (std::int64_t y = 0; y < s.out_h; ++y)
+        for (std::int64_t xo = 0; xo < s.out_w; ++xo) {
+          T best = -std::numeric_limits<T>::infinity();
+          std::int64_t best_index = -1;
+          for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
+            const std::int64_t iy = y * g.stride_h - g.pad_h + ki * g.dilation_h;
+            if (iy < 0 || iy >= s.height) continue;
+            for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
+              const std::int64_t ix = xo * g.stride_w - g.pad_w + kj * g.dilation_w;
+              if (ix < 0 || ix >= s.width) continue;
+              const T v = plane[iy * s.width + ix];
+              if (v > best || best_index < 0) {
+                best = v;
+                best_index = iy * s.width + ix;
+              }
+            }
+          }
+          const std::int64_t o = (p * s.out_h + y) * s.out_w + xo;
+          values[o] = best;
+          indices[o] = best_index;
+        }
+    }
+  });
+}
+
+// The maxima alone for windows inside the image (no padding, no dilation):
+// output columns innermost, so the max vectorises.
+template <typename T>
+void max_pool_values_unpadded(const T* px, const PoolShape& s, const Conv2dGeometry& g, T* values) {
+  parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
+    for (std::int64_t p = p0; p < p1; ++p) {
+      const T* __restrict plane = px + p * s.height * s.width;
+      for (std::int64_t y = 0; y < s.out_h; ++y) {
+        T* __restrict out = values + (p * s.out_h + y) * s.out_w;
+        for (std::int64_t ki = 0; ki < g.kernel_h; ++ki)
+          for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
+            const T* __restrict in = plane + (y * g.stride_h + ki) * s.width + kj;
+            if (ki == 0 && kj == 0) {
+              for (std::int64_t xo = 0; xo < s.out_w; ++xo) out[xo] = in[xo * g.stride_w];
+            } else {
+              for (std::int64_t xo = 0; xo < s.out_w; ++xo) out[xo] = std::max(out[xo], in[xo * g.stride_w]);
+            }
+          }
+      }
+    }
+  });
+}
+
+// The indices of max_pool_with_indices for unpadded windows, branch-free:
+// output columns innermost with selects instead of jumps (a data-dependent
+// branch per tap mispredicts half the time).
+template <typename T>
+void max_pool_indices_unpadded(const T* px, const PoolShape& s, const Conv2dGeometry& g, std::int64_t* indices) {
+  parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
+    std::vector<T> best_buffer(s.out_w);
+    std::vector<std::int32_t> index_buffer(s.out_w);
+    T* __restrict best = best_buffer.data();
+    std::int32_t* __restrict index = index_buffer.data();
+    for (std::int64_t p = p0; p < p1; ++p) {
+      const T* __restrict plane = px + p * s.height * s.width;
+      for (std::int64_t y = 0; y < s.out_h; ++y) {
+        for (std::int64_t ki = 0; ki < g.kernel_h; ++ki)
+          for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
+            const auto row = static_cast<std::int32_t>((y * g.stride_h + ki) * s.width + kj);
+            const auto stride = static_cast<std::int32_t>(g.stride_w);
+            const T* __restrict in = plane + row;
+            if (ki == 0 && kj == 0) {
+              for (std::int32_t xo = 0; xo < s.out_w; ++xo) {
+                best[xo] = in[xo * stride];
+                index[xo] = row + xo * stride;
+              }
+              continue;
+            }
+            for (std::int32_t xo = 0; xo < s.out_w; ++xo) {
+              const T v = in[xo * stride];
+              const bool greater = v > best[xo];
+              best[xo] = greater ? v : best[xo];
+              index[xo] = greater ? row + xo * stride : index[xo];
+            }
+          }
+        std::int64_t* out = indices + (p * s.out_h + y) * s.out_w;
+        for (std::int64_t xo = 0; xo < s.out_w; ++xo) out[xo] = index[xo];
+      }
+    }
+  });
+}
+
+// Note [Flat stride-1 pooling]
+// With stride 1 and no padding, output (y, x) reads plane[f + ki*W + kj] for
+// f = y*W + x. Treating f as one flat index over the plane (and ignoring the
+// W - out_w columns past each row's end) turns every tap into one long
+// contiguous loop, which vectorises far better than rows of a dozen outputs.
+template <typename T>
+std::int64_t flat_extent(const PoolShape& s) {
+  return (s.out_h - 1) * s.width + s.out_w;
+}
+
+template <typename T>
+void max_pool_values_flat(const T* px, const PoolShape& s, const Conv2dGeometry& g, T* values) {
+  const std::int64_t extent = flat_extent<T>(s);
+  parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
+    std::vector<T> flat(extent);
+    T* __restrict m = flat.data();
+    for (std::int64_t p = p0; p < p1; ++p) {
+      const T* __restrict plane = px + p * s.height * s.width;
+      for (std::int64_t f = 0; f < extent; ++f) m[f] = plane[f];
+      for (std::int64_t ki = 0; ki < g.kernel_h; ++ki)
+        for (std::int64_t kj = (ki == 0 ? 1 : 0); kj < g.kernel_w; ++kj) {
+          const T* __restrict in = plane + ki * s.width + kj;
+          for (std::int64_t f = 0; f < extent; ++f) m[f] = std::max(m[f], in[f]);
+        }
+      for (std::int64_t y = 0; y < s.out_h; ++y)
+        std::copy(m + y * s.width, m + y * s.width + s.out_w, values + (p * s.out_h + y) * s.out_w);
+    }
+  });
+}
+
+// Backward of max_pool_values_flat: each output's gradient goes to the first
+// tap (row-major) that holds its maximum, found by comparing against the
+// saved maxima with a "taken" mask instead of stored indices.
+template <typename T>
+void max_pool_backward_flat(const T* px, const T* values, const T* grad, const PoolShape& s, const Conv2dGeometry& g,
+                            T* dx) {
+  const std::int64_t extent = flat_extent<T>(s);
+  parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
+    std::vector<T> max_buffer(extent), grad_buffer(extent), taken_buffer(extent);
+    T* __restrict m = max_buffer.data();
+    T* __restrict gf = grad_buffer.data();
+    T* __restrict taken = taken_buffer.data();
+    for (std::int64_t p = p0; p < p1; ++p) {
+      const T* __restrict plane = px + p * s.height * s.width;
+      T* __restrict out = dx + p * s.height * s.width;
+      std::fill(out, out + s.height * s.width, T(0));
+      std::fill(gf, gf + extent, T(0));  // columns past a row's end get no gradient
+      for (std::int64_t y = 0; y < s.out_h; ++y) {
+        std::copy(values + (p * s.out_h + y) * s.out_w, values + (p * s.out_h + y + 1) * s.out_w, m + y * s.width);
+        std::copy(grad + (p * s.out_h + y) * s.out_w, grad + (p * s.out_h + y + 1) * s.out_w, gf + y * s.width);
+      }
+      std::fill(taken, taken + extent, T(0));
+      for (std::int64_t ki = 0; ki < g.kernel_h; ++ki)
+        for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
+          const std::int64_t offset = ki * s.width + kj;
+          const T* __restrict in = plane + offset;
+          T* __restrict target = out + offset;
+          for (std::int64_t f = 0; f < extent; ++f) {
+            const bool hit = in[f] == m[f] && taken[f] == T(0);
+            target[f] += hit ? gf[f] : T(0);
+            taken[f] = hit ? T(1) : taken[f];
+          }
+        }
+    }
+  });
+}
+
+}  // namespace
+
 Tensor max_pool2d(const Tensor& x_in, const Conv2dGeometry& g) {
   require_cpu(x_in, "max_pool2d");
   const PoolShape s = pool_shape(x_in, g, "max_pool2d");
   const Tensor x = x_in.detach().contiguous();
   Tensor out = Tensor::empty({x.size(0), x.size(1), s.out_h, s.out_w}, x.dtype());
-  // Flat index (within the plane) of each output's maximum, for backward.
-  Tensor argmax_index = Tensor::empty(out.shape(), DType::Int64);
+  // Unpadded windows (the usual layers) compute the maxima alone; the indices
+  // backward needs are then found again in backward, so inference and the
+  // forward pass stay vectorised.
+  const bool unpadded = g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1;
+  const bool flat = unpadded && g.stride_h == 1 && g.stride_w == 1;
+  Tensor argmax_index;
   dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() {
-    const T* px = x.data<T>();
-    T* po = out.data<T>();
-    std::int64_t* pi = argmax_index.data<std::int64_t>();
-    const bool unpadded = g.pad_h == 0 && g.pad_w == 0 && g.dilation_h == 1 && g.dilation_w == 1;
-    parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
-      for (std::int64_t p = p0; p < p1; ++p) {
-        const T* plane = px + p * s.height * s.width;
-        if (unpadded) {
-          // Every window lies inside the image: no bounds checks (the hot
-          // path of the usual max-pool layers).
-          for (std::int64_t y = 0; y < s.out_h; ++y)
-            for (std::int64_t xo = 0; xo < s.out_w; ++xo) {
-              std::int64_t best_index = y * g.stride_h * s.width + xo * g.stride_w;
-              T best = plane[best_index];
-              for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
-                const std::int64_t row = (y * g.stride_h + ki) * s.width + xo * g.stride_w;
-                for (std::int64_t kj = 0; kj < g.kernel_w; ++kj)
-                  if (plane[row + kj] > best) {
-                    best = plane[row + kj];
-                    best_index = row + kj;
-                  }
-              }
-              const std::int64_t o = (p * s.out_h + y) * s.out_w + xo;
-              po[o] = best;
-              pi[o] = best_index;
-            }
-          continue;
-        }
-        for (std::int64_t y = 0; y < s.out_h; ++y) {
-          for (std::int64_t xo = 0; xo < s.out_w; ++xo) {
-            T best = -std::numeric_limits<T>::infinity();
-            std::int64_t best_index = -1;
-            for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
-              const std::int64_t iy = y * g.stride_h - g.pad_h + ki * g.dilation_h;
-              if (iy < 0 || iy >= s.height) continue;
-              for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
-                const std::int64_t ix = xo * g.stride_w - g.pad_w + kj * g.dilation_w;
-                if (ix < 0 || ix >= s.width) continue;
-                const T v = plane[iy * s.width + ix];
-                if (v > best || best_index < 0) {
-                  best = v;
-                  best_index = iy * s.width + ix;
-                }
-              }
-            }
-            const std::int64_t o = (p * s.out_h + y) * s.out_w + xo;
-            po[o] = best;
-            pi[o] = best_index;
-          }
-        }
-      }
-    });
+    if (flat) {
+      max_pool_values_flat(x.data<T>(), s, g, out.data<T>());
+    } else if (unpadded) {
+      max_pool_values_unpadded(x.data<T>(), s, g, out.data<T>());
+    } else {
+      argmax_index = Tensor::empty(out.shape(), DType::Int64);
+      max_pool_with_indices(x.data<T>(), s, g, out.data<T>(), argmax_index.data<std::int64_t>());
+    }
   });
-  const Shape input_shape = x.shape();
-  return autograd::record_op("max_pool2d", out, {x_in}, [argmax_index, input_shape, s](const Tensor& grad) {
-    const Tensor g = grad.contiguous();
-    Tensor dx = Tensor::zeros(input_shape, g.dtype());
-    const std::int64_t* pi = argmax_index.data<std::int64_t>();
-    dispatch_floating(g.dtype(), "max_pool2d backward", [&]<typename T>() {
-      const T* pg = g.data<T>();
+  return autograd::record_op("max_pool2d", out, {x_in}, [x, y = out.detach(), argmax_index, flat, s, g](const Tensor& grad) {
+    const Tensor gc = grad.contiguous();
+    if (flat) {
+      Tensor dx = Tensor::empty(x.shape(), gc.dtype());
+      dispatch_floating(gc.dtype(), "max_pool2d backward", [&]<typename T>() {
+        max_pool_backward_flat(x.data<T>(), y.data<T>(), gc.data<T>(), s, g, dx.data<T>());
+      });
+      return std::vector<Tensor>{dx};
+    }
+    Tensor indices = argmax_index;
+    if (!indices.defined()) {
+      indices = Tensor::empty(gc.shape(), DType::Int64);
+      dispatch_floating(x.dtype(), "max_pool2d backward", [&]<typename T>() {
+        max_pool_indices_unpadded<T>(x.data<T>(), s, g, indices.data<std::int64_t>());
+      });
+    }
+    Tensor dx = Tensor::zeros(x.shape(), gc.dtype());
+    const std::int64_t* pi = indices.data<std::int64_t>();
+    dispatch_floating(gc.dtype(), "max_pool2d backward", [&]<typename T>() {
+      const T* pg = gc.data<T>();
       T* pd = dx.data<T>();
       const std::int64_t per_plane = s.out_h * s.out_w;
       parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {

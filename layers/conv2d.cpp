@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -14,10 +15,15 @@
 
 namespace veil {
 
-// cols [B, C_in*kh*kw, L] and g [B, C_out, L] (g scaled to per-example
-// losses) of the last backward pass.
+// Note [Conv2d row layout]
+// Conv2d works in the row layout: rows [B*L, C_in*kh*kw] (one patch per
+// output position, see cpu::im2row_image) and output gradients transposed to
+// [B*L, C_out]. The whole batch's forward, input gradient and weight gradient
+// are then each one GEMM per group, instead of B small ones that repack the
+// weight every time. Per-sample rules take sample i's block of L rows.
 struct Conv2d::Record {
-  Tensor cols, g;
+  Tensor rows;  // [B, L, C_in*kh*kw]
+  Tensor g;     // [B, L, C_out], scaled to per-example losses
   std::int64_t batch = 0;
   GradSampleMode route = GradSampleMode::Off;
   Tensor weight_samples;  // materialised [B, C_out, C_in/G*kh*kw], lazily
@@ -30,32 +36,62 @@ Conv2dOptions Conv2dOptions::square(std::int64_t kernel, std::int64_t stride, st
 
 namespace {
 
-// Sizes of the per-group GEMMs.
+// Sizes of the per-group GEMMs: k = C_in/G*kh*kw patch entries per group,
+// l output positions per sample.
 struct ConvDims {
-  std::int64_t groups, out_per_group, k, l;  // k = C_in/G*kh*kw rows per group
+  std::int64_t groups, out_per_group, k, l;
+  std::int64_t patch() const { return groups * k; }
+  std::int64_t out_channels() const { return groups * out_per_group; }
 };
 
-// dw (+)= sum_i g_i[grp] cols_i[grp]^T over the batch, as [C_out, k]. Each
-// thread sums its share of the batch into its own buffer; buffers are then
-// added, so the result does not depend on scheduling.
+// dw (+)= sum over rows of g[:, grp]^T rows[:, grp], as [C_out, k]. The rows
+// are split into one contiguous range per thread, each summed by one GEMM
+// into its own buffer; the buffers are then added in order, so the result
+// does not depend on scheduling.
 template <typename T>
-void accumulate_weight_grad(const T* cols, const T* g, std::int64_t batch, const ConvDims& d, T* dw) {
-  const std::int64_t out_channels = d.groups * d.out_per_group;
-  const std::int64_t size = out_channels * d.k;
-  const int threads = num_threads();
+void accumulate_weight_grad(const T* rows, const T* g, std::int64_t total_rows, const ConvDims& d, T* dw) {
+  const std::int64_t size = d.out_channels() * d.k;
+  const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(total_rows / 64, 1)));
   std::vector<std::vector<T>> partial(threads, std::vector<T>(size, T(0)));
-  parallel_for(batch, 1, [&](std::int64_t i0, std::int64_t i1) {
-    T* acc = partial[omp_get_thread_num()].data();
-    for (std::int64_t i = i0; i < i1; ++i)
-      for (std::int64_t grp = 0; grp < d.groups; ++grp)
-        cpu::gemm<T>(false, true, d.out_per_group, d.k, d.l, T(1), g + (i * out_channels + grp * d.out_per_group) * d.l,
-                     d.l, cols + (i * d.groups + grp) * d.k * d.l, d.l, T(1), acc + grp * d.out_per_group * d.k, d.k);
-  });
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (int t = 0; t < threads; ++t) {
+    const std::int64_t r0 = total_rows * t / threads, r1 = total_rows * (t + 1) / threads;
+    for (std::int64_t grp = 0; grp < d.groups; ++grp)
+      cpu::gemm<T>(true, false, d.out_per_group, d.k, r1 - r0, T(1), g + r0 * d.out_channels() + grp * d.out_per_group,
+                   d.out_channels(), rows + r0 * d.patch() + grp * d.k, d.patch(), T(0),
+                   partial[t].data() + grp * d.out_per_group * d.k, d.k);
+  }
   for (std::int64_t j = 0; j < size; ++j) {
     T total = T(0);
     for (const auto& p : partial) total += p[j];
     dw[j] += total;
   }
+}
+
+// [B, C, L] <-> [B, L, C], per sample.
+template <typename T>
+void transpose_samples(const T* in, std::int64_t batch, std::int64_t a, std::int64_t b, T* out) {
+  parallel_for(batch, 4, [&](std::int64_t i0, std::int64_t i1) {
+    for (std::int64_t i = i0; i < i1; ++i)
+      for (std::int64_t x = 0; x < a; ++x)
+        for (std::int64_t y = 0; y < b; ++y) out[(i * b + y) * a + x] = in[(i * a + x) * b + y];
+  });
+}
+
+// Per-sample bias gradients: sum over each sample's L rows of g [B, L, C].
+Tensor sum_positions(const Tensor& g) {
+  const std::int64_t batch = g.size(0), l = g.size(1), c = g.size(2);
+  Tensor out = Tensor::zeros({batch, c}, g.dtype());
+  dispatch_floating(g.dtype(), "Conv2d bias samples", [&]<typename T>() {
+    const T* pg = g.data<T>();
+    T* po = out.data<T>();
+    parallel_for(batch, 8, [&](std::int64_t i0, std::int64_t i1) {
+      for (std::int64_t i = i0; i < i1; ++i)
+        for (std::int64_t p = 0; p < l; ++p)
+          for (std::int64_t ch = 0; ch < c; ++ch) po[i * c + ch] += pg[(i * l + p) * c + ch];
+    });
+  });
+  return out;
 }
 
 }  // namespace
@@ -115,51 +151,60 @@ Tensor Conv2d::forward(const Tensor& input) {
   const std::int64_t out_h = geo.out_h(height), out_w = geo.out_w(width);
   const ConvDims d{options_.groups, out_channels_ / options_.groups,
                    in_channels_ / options_.groups * options_.kernel_h * options_.kernel_w, out_h * out_w};
-  const std::int64_t rows = d.groups * d.k;  // C_in*kh*kw
-  Tensor cols = Tensor::empty({batch, rows, d.l}, x.dtype());
+  const std::int64_t image = in_channels_ * height * width;
+  const std::int64_t scratch = cpu::padded_size(in_channels_, height, width, geo);
+  // See Note [Conv2d row layout].
+  Tensor rows = Tensor::empty({batch, d.l, d.patch()}, x.dtype());
   Tensor y = Tensor::empty({batch, out_channels_, out_h, out_w}, x.dtype());
   dispatch_floating(x.dtype(), "Conv2d", [&]<typename T>() {
     const T* px = x.data<T>();
-    const T* pw = weight_.data<T>();
-    const T* pb = bias_.defined() ? bias_.data<T>() : nullptr;
-    T* pc = cols.data<T>();
-    T* py = y.data<T>();
+    T* pr = rows.data<T>();
     parallel_for(batch, 1, [&](std::int64_t i0, std::int64_t i1) {
-      for (std::int64_t i = i0; i < i1; ++i) {
-        T* ci = pc + i * rows * d.l;
-        T* yi = py + i * out_channels_ * d.l;
-        cpu::im2col_image(px + i * in_channels_ * height * width, in_channels_, height, width, geo, ci);
-        for (std::int64_t grp = 0; grp < d.groups; ++grp)
-          cpu::gemm<T>(false, false, d.out_per_group, d.l, d.k, T(1), pw + grp * d.out_per_group * d.k, d.k,
-                       ci + grp * d.k * d.l, d.l, T(0), yi + grp * d.out_per_group * d.l, d.l);
-        if (pb)
-          for (std::int64_t c = 0; c < out_channels_; ++c)
-            for (std::int64_t p = 0; p < d.l; ++p) yi[c * d.l + p] += pb[c];
-      }
+      std::vector<T> padded(scratch);
+      for (std::int64_t i = i0; i < i1; ++i)
+        cpu::im2row_image(px + i * image, in_channels_, height, width, geo, pr + i * d.l * d.patch(), padded.data());
     });
+    const Tensor y_rows = Tensor::empty({batch * d.l, out_channels_}, x.dtype());
+    for (std::int64_t grp = 0; grp < d.groups; ++grp)
+      cpu::gemm<T>(false, true, batch * d.l, d.out_per_group, d.k, T(1), pr + grp * d.k, d.patch(),
+                   weight_.data<T>() + grp * d.out_per_group * d.k, d.k, T(0), y_rows.data<T>() + grp * d.out_per_group,
+                   out_channels_);
+    T* py = y.data<T>();
+    transpose_samples(y_rows.data<T>(), batch, d.l, out_channels_, py);
+    if (bias_.defined()) {
+      const T* pb = bias_.data<T>();
+      parallel_for(batch, 4, [&](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+          for (std::int64_t c = 0; c < out_channels_; ++c)
+            for (std::int64_t p = 0; p < d.l; ++p) py[(i * out_channels_ + c) * d.l + p] += pb[c];
+      });
+    }
   });
 
   const bool input_needs_grad = autograd::needs_grad({&input});
   const PerSampleConfig config = per_sample_config();
   const Shape input_shape = x.shape();
   auto backward = [=, this, weight = weight_.detach(), has_bias = bias_.defined()](const Tensor& grad) {
-    const Tensor g = grad.contiguous().reshape({batch, out_channels_, d.l});
+    const Tensor g_nchw = grad.contiguous();
+    Tensor g = Tensor::empty({batch, d.l, out_channels_}, g_nchw.dtype());
     std::vector<Tensor> grads(3);
     dispatch_floating(g.dtype(), "Conv2d backward", [&]<typename T>() {
+      transpose_samples(g_nchw.data<T>(), batch, out_channels_, d.l, g.data<T>());
       const T* pg = g.data<T>();
       if (input_needs_grad) {
+        const Tensor drows_tensor = Tensor::empty({batch * d.l, d.patch()}, g.dtype());
+        T* drows = drows_tensor.data<T>();
+        for (std::int64_t grp = 0; grp < d.groups; ++grp)
+          cpu::gemm<T>(false, false, batch * d.l, d.k, d.out_per_group, T(1), pg + grp * d.out_per_group,
+                       out_channels_, weight.data<T>() + grp * d.out_per_group * d.k, d.k, T(0), drows + grp * d.k,
+                       d.patch());
         Tensor dx = Tensor::empty(input_shape, g.dtype());
-        const T* pw = weight.data<T>();
         T* pdx = dx.data<T>();
         parallel_for(batch, 1, [&](std::int64_t i0, std::int64_t i1) {
-          std::vector<T> dcols(rows * d.l);
-          for (std::int64_t i = i0; i < i1; ++i) {
-            for (std::int64_t grp = 0; grp < d.groups; ++grp)
-              cpu::gemm<T>(true, false, d.k, d.l, d.out_per_group, T(1), pw + grp * d.out_per_group * d.k, d.k,
-                           pg + (i * out_channels_ + grp * d.out_per_group) * d.l, d.l, T(0),
-                           dcols.data() + grp * d.k * d.l, d.l);
-            cpu::col2im_image(dcols.data(), in_channels_, height, width, geo, pdx + i * in_channels_ * height * width);
-          }
+          std::vector<T> padded(scratch);
+          for (std::int64_t i = i0; i < i1; ++i)
+            cpu::row2im_image(drows + i * d.l * d.patch(), in_channels_, height, width, geo, pdx + i * image,
+                              padded.data());
         });
         grads[0] = dx;
       }
@@ -168,7 +213,7 @@ Tensor Conv2d::forward(const Tensor& input) {
         VEIL_CHECK(!record_) << describe() << " ran backward twice before its per-sample gradients were consumed; "
                              << "a layer used twice in one step is not supported under DP";
         auto rec = std::make_shared<Record>();
-        rec->cols = cols;
+        rec->rows = rows;
         const double scale = per_sample::reduction_scale(config.loss_reduction, batch);
         rec->g = scale == 1.0 ? g : mul_scalar(g, scale);
         rec->batch = batch;
@@ -177,9 +222,9 @@ Tensor Conv2d::forward(const Tensor& input) {
         return;
       }
       Tensor dw = Tensor::zeros(weight.shape(), g.dtype());
-      accumulate_weight_grad(cols.data<T>(), pg, batch, d, dw.data<T>());
+      accumulate_weight_grad(rows.data<T>(), pg, batch * d.l, d, dw.data<T>());
       grads[1] = dw;
-      if (has_bias) grads[2] = sum(g, {0, 2});
+      if (has_bias) grads[2] = sum_to(g.reshape({batch * d.l, out_channels_}), {out_channels_});
     });
     return grads;
   };
@@ -203,8 +248,8 @@ void Conv2d::clear_per_sample() { record_ = nullptr; }
 
 namespace {
 
-ConvDims record_dims(const Tensor& cols, const Tensor& g, std::int64_t groups) {
-  return {groups, g.size(1) / groups, cols.size(1) / groups, cols.size(2)};
+ConvDims record_dims(const Tensor& rows, const Tensor& g, std::int64_t groups) {
+  return {groups, g.size(2) / groups, rows.size(2) / groups, rows.size(1)};
 }
 
 }  // namespace
@@ -212,26 +257,26 @@ ConvDims record_dims(const Tensor& cols, const Tensor& g, std::int64_t groups) {
 std::vector<Tensor> Conv2d::grad_samples() {
   VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
   Record& r = *record_;
-  const ConvDims d = record_dims(r.cols, r.g, options_.groups);
+  const ConvDims d = record_dims(r.rows, r.g, options_.groups);
   if (!r.weight_samples.defined()) {
     Shape shape{r.batch};
     shape.insert(shape.end(), weight_.shape().begin(), weight_.shape().end());
     r.weight_samples = Tensor::empty(shape, r.g.dtype());
     dispatch_floating(r.g.dtype(), "Conv2d grad_samples", [&]<typename T>() {
-      const T* pc = r.cols.data<T>();
+      const T* pr = r.rows.data<T>();
       const T* pg = r.g.data<T>();
       T* pw = r.weight_samples.data<T>();
       parallel_for(r.batch, 1, [&](std::int64_t i0, std::int64_t i1) {
         for (std::int64_t i = i0; i < i1; ++i)
           for (std::int64_t grp = 0; grp < d.groups; ++grp)
-            cpu::gemm<T>(false, true, d.out_per_group, d.k, d.l, T(1),
-                         pg + (i * out_channels_ + grp * d.out_per_group) * d.l, d.l,
-                         pc + (i * d.groups + grp) * d.k * d.l, d.l, T(0),
-                         pw + (i * out_channels_ + grp * d.out_per_group) * d.k, d.k);
+            cpu::gemm<T>(true, false, d.out_per_group, d.k, d.l, T(1),
+                         pg + i * d.l * d.out_channels() + grp * d.out_per_group, d.out_channels(),
+                         pr + i * d.l * d.patch() + grp * d.k, d.patch(), T(0),
+                         pw + (i * d.out_channels() + grp * d.out_per_group) * d.k, d.k);
       });
     });
   }
-  if (bias_.defined()) return {r.weight_samples, sum(r.g, {2})};
+  if (bias_.defined()) return {r.weight_samples, sum_positions(r.g)};
   return {r.weight_samples};
 }
 
@@ -243,21 +288,23 @@ std::vector<Tensor> Conv2d::per_sample_sq_norms() {
     for (const Tensor& gs : grad_samples()) norms.push_back(per_sample::row_sq_norms(gs));
     return norms;
   }
-  const ConvDims d = record_dims(r.cols, r.g, options_.groups);
+  const ConvDims d = record_dims(r.rows, r.g, options_.groups);
   Tensor weight_norms = Tensor::empty({r.batch}, DType::Float64);
   double* pn = weight_norms.data<double>();
   dispatch_floating(r.g.dtype(), "Conv2d ghost norms", [&]<typename T>() {
-    const T* pc = r.cols.data<T>();
+    const T* pr = r.rows.data<T>();
     const T* pg = r.g.data<T>();
     parallel_for(r.batch, 1, [&](std::int64_t i0, std::int64_t i1) {
       std::vector<T> gram_u(d.l * d.l), gram_g(d.l * d.l);
       for (std::int64_t i = i0; i < i1; ++i) {
         double acc = 0.0;
         for (std::int64_t grp = 0; grp < d.groups; ++grp) {
-          const T* u = pc + (i * d.groups + grp) * d.k * d.l;
-          const T* gi = pg + (i * out_channels_ + grp * d.out_per_group) * d.l;
-          cpu::gemm<T>(true, false, d.l, d.l, d.k, T(1), u, d.l, u, d.l, T(0), gram_u.data(), d.l);
-          cpu::gemm<T>(true, false, d.l, d.l, d.out_per_group, T(1), gi, d.l, gi, d.l, T(0), gram_g.data(), d.l);
+          // <U_i U_i^T, G_i G_i^T> over the sample's L rows.
+          const T* u = pr + i * d.l * d.patch() + grp * d.k;
+          const T* gi = pg + i * d.l * d.out_channels() + grp * d.out_per_group;
+          cpu::gemm<T>(false, true, d.l, d.l, d.k, T(1), u, d.patch(), u, d.patch(), T(0), gram_u.data(), d.l);
+          cpu::gemm<T>(false, true, d.l, d.l, d.out_per_group, T(1), gi, d.out_channels(), gi, d.out_channels(), T(0),
+                       gram_g.data(), d.l);
           for (std::int64_t k = 0; k < d.l * d.l; ++k) acc += static_cast<double>(gram_u[k]) * gram_g[k];
         }
         pn[i] = acc;
@@ -265,7 +312,7 @@ std::vector<Tensor> Conv2d::per_sample_sq_norms() {
     });
   });
   norms.push_back(weight_norms);
-  if (bias_.defined()) norms.push_back(per_sample::row_sq_norms(sum(r.g, {2})));
+  if (bias_.defined()) norms.push_back(per_sample::row_sq_norms(sum_positions(r.g)));
   return norms;
 }
 
@@ -282,15 +329,16 @@ void Conv2d::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
     return;
   }
   // Ghost: scale each example's output gradient by c_i, then the ordinary
-  // weight-gradient GEMMs.
-  const ConvDims d = record_dims(r.cols, r.g, options_.groups);
+  // weight-gradient GEMMs over all rows.
+  const ConvDims d = record_dims(r.rows, r.g, options_.groups);
   const Tensor g_scaled = per_sample::scale_rows(r.g, coeffs[0]);
   Tensor dw = Tensor::zeros(weight_.shape(), r.g.dtype());
   dispatch_floating(r.g.dtype(), "Conv2d weighted grads", [&]<typename T>() {
-    accumulate_weight_grad(r.cols.data<T>(), g_scaled.data<T>(), r.batch, d, dw.data<T>());
+    accumulate_weight_grad(r.rows.data<T>(), g_scaled.data<T>(), r.batch * d.l, d, dw.data<T>());
   });
   per_sample::add_into_grad(weight_, dw);
-  if (bias_.defined()) per_sample::add_into_grad(bias_, sum(per_sample::scale_rows(r.g, coeffs[1]), {0, 2}));
+  if (bias_.defined())
+    per_sample::add_into_grad(bias_, sum(sum_positions(per_sample::scale_rows(r.g, coeffs[1])), {0}));
 }
 
 // ---- Conv1d ---------------------------------------------------------------------

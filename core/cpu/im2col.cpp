@@ -66,11 +66,94 @@ void col2im_image(const T* cols, std::int64_t channels, std::int64_t height, std
   }
 }
 
+std::int64_t padded_size(std::int64_t channels, std::int64_t height, std::int64_t width, const Conv2dGeometry& g) {
+  return channels * (height + 2 * g.pad_h) * (width + 2 * g.pad_w);
+}
+
+namespace {
+
+// Visits every (row entry, padded pixel) pair of the row layout:
+// fn(entry pointer offset, padded offset) in row-major order of the rows.
+template <typename Fn>
+void for_each_patch_entry(std::int64_t channels, std::int64_t height, std::int64_t width, const Conv2dGeometry& g,
+                          const Fn& fn) {
+  const std::int64_t oh = g.out_h(height), ow = g.out_w(width);
+  const std::int64_t hp = height + 2 * g.pad_h, wp = width + 2 * g.pad_w;
+  std::int64_t entry = 0;
+  for (std::int64_t oy = 0; oy < oh; ++oy)
+    for (std::int64_t ox = 0; ox < ow; ++ox)
+      for (std::int64_t c = 0; c < channels; ++c)
+        for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
+          const std::int64_t base = (c * hp + oy * g.stride_h + ki * g.dilation_h) * wp + ox * g.stride_w;
+          fn(entry, base);
+          entry += g.kernel_w;
+        }
+}
+
+}  // namespace
+
+template <typename T>
+void im2row_image(const T* image, std::int64_t channels, std::int64_t height, std::int64_t width,
+                  const Conv2dGeometry& g, T* rows, T* padded) {
+  const std::int64_t hp = height + 2 * g.pad_h, wp = width + 2 * g.pad_w;
+  const T* source = image;
+  if (g.pad_h || g.pad_w) {
+    std::fill(padded, padded + channels * hp * wp, T(0));
+    for (std::int64_t c = 0; c < channels; ++c)
+      for (std::int64_t y = 0; y < height; ++y)
+        std::copy(image + (c * height + y) * width, image + (c * height + y + 1) * width,
+                  padded + (c * hp + y + g.pad_h) * wp + g.pad_w);
+    source = padded;
+  }
+  const std::int64_t kw = g.kernel_w, dw = g.dilation_w;
+  for_each_patch_entry(channels, height, width, g, [&](std::int64_t entry, std::int64_t base) {
+    const T* src = source + base;
+    T* out = rows + entry;
+    // Plain loops: kernels are a few taps wide, too short for a memmove call.
+    if (dw == 1)
+      for (std::int64_t kj = 0; kj < kw; ++kj) out[kj] = src[kj];
+    else
+      for (std::int64_t kj = 0; kj < kw; ++kj) out[kj] = src[kj * dw];
+  });
+}
+
+template <typename T>
+void row2im_image(const T* rows, std::int64_t channels, std::int64_t height, std::int64_t width,
+                  const Conv2dGeometry& g, T* image, T* padded) {
+  const std::int64_t hp = height + 2 * g.pad_h, wp = width + 2 * g.pad_w;
+  const bool pad = g.pad_h || g.pad_w;
+  T* target = pad ? padded : image;
+  std::fill(target, target + channels * hp * wp, T(0));
+  const std::int64_t kw = g.kernel_w, dw = g.dilation_w;
+  for_each_patch_entry(channels, height, width, g, [&](std::int64_t entry, std::int64_t base) {
+    T* dst = target + base;
+    const T* in = rows + entry;
+    if (dw == 1)
+      for (std::int64_t kj = 0; kj < kw; ++kj) dst[kj] += in[kj];
+    else
+      for (std::int64_t kj = 0; kj < kw; ++kj) dst[kj * dw] += in[kj];
+  });
+  if (!pad) return;
+  for (std::int64_t c = 0; c < channels; ++c)
+    for (std::int64_t y = 0; y < height; ++y)
+      std::copy(padded + (c * hp + y + g.pad_h) * wp + g.pad_w, padded + (c * hp + y + g.pad_h) * wp + g.pad_w + width,
+                image + (c * height + y) * width);
+}
+
 template void im2col_image<float>(const float*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&, float*);
 template void im2col_image<double>(const double*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&,
                                    double*);
 template void col2im_image<float>(const float*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&, float*);
 template void col2im_image<double>(const double*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&,
                                    double*);
+
+template void im2row_image<float>(const float*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&, float*,
+                                  float*);
+template void im2row_image<double>(const double*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&,
+                                   double*, double*);
+template void row2im_image<float>(const float*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&, float*,
+                                  float*);
+template void row2im_image<double>(const double*, std::int64_t, std::int64_t, std::int64_t, const Conv2dGeometry&,
+                                   double*, double*);
 
 }  // namespace veil::cpu
