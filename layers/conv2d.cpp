@@ -8,6 +8,7 @@
 
 #include "veil/autograd/node.h"
 #include "veil/core/cpu/gemm.h"
+#include "veil/core/cpu/gemm_small_n.h"
 #include "veil/core/cpu/im2col.h"
 #include "veil/core/device_check.h"
 #include "veil/core/parallel.h"
@@ -165,10 +166,15 @@ Tensor Conv2d::forward(const Tensor& input) {
         cpu::im2row_image(px + i * image, in_channels_, height, width, geo, pr + i * d.l * d.patch(), padded.data());
     });
     const Tensor y_rows = Tensor::empty({batch * d.l, out_channels_}, x.dtype());
-    for (std::int64_t grp = 0; grp < d.groups; ++grp)
-      cpu::gemm<T>(false, true, batch * d.l, d.out_per_group, d.k, T(1), pr + grp * d.k, d.patch(),
-                   weight_.data<T>() + grp * d.out_per_group * d.k, d.k, T(0), y_rows.data<T>() + grp * d.out_per_group,
-                   out_channels_);
+    for (std::int64_t grp = 0; grp < d.groups; ++grp) {
+      const T* w = weight_.data<T>() + grp * d.out_per_group * d.k;
+      T* out = y_rows.data<T>() + grp * d.out_per_group;
+      if (cpu::small_n_supported(d.out_per_group))
+        cpu::gemm_small_n<T>(batch * d.l, d.out_per_group, d.k, pr + grp * d.k, d.patch(), w, d.k, out, out_channels_);
+      else
+        cpu::gemm<T>(false, true, batch * d.l, d.out_per_group, d.k, T(1), pr + grp * d.k, d.patch(), w, d.k, T(0), out,
+                     out_channels_);
+    }
     T* py = y.data<T>();
     transpose_samples(y_rows.data<T>(), batch, d.l, out_channels_, py);
     if (bias_.defined()) {
