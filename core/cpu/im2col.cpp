@@ -1,6 +1,7 @@
 #include "veil/core/cpu/im2col.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace veil::cpu {
 
@@ -90,6 +91,22 @@ void for_each_patch_entry(std::int64_t channels, std::int64_t height, std::int64
         }
 }
 
+// Calls fn(width) with the kernel width as a compile-time constant for the
+// common widths (so a patch row becomes a few vector moves), or as a plain
+// integer otherwise.
+template <typename Fn>
+void with_kernel_width(std::int64_t kw, const Fn& fn) {
+  switch (kw) {
+    case 1: return fn(std::integral_constant<std::int64_t, 1>{});
+    case 2: return fn(std::integral_constant<std::int64_t, 2>{});
+    case 3: return fn(std::integral_constant<std::int64_t, 3>{});
+    case 4: return fn(std::integral_constant<std::int64_t, 4>{});
+    case 5: return fn(std::integral_constant<std::int64_t, 5>{});
+    case 8: return fn(std::integral_constant<std::int64_t, 8>{});
+    default: return fn(kw);
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -105,15 +122,16 @@ void im2row_image(const T* image, std::int64_t channels, std::int64_t height, st
                   padded + (c * hp + y + g.pad_h) * wp + g.pad_w);
     source = padded;
   }
-  const std::int64_t kw = g.kernel_w, dw = g.dilation_w;
-  for_each_patch_entry(channels, height, width, g, [&](std::int64_t entry, std::int64_t base) {
-    const T* src = source + base;
-    T* out = rows + entry;
-    // Plain loops: kernels are a few taps wide, too short for a memmove call.
-    if (dw == 1)
-      for (std::int64_t kj = 0; kj < kw; ++kj) out[kj] = src[kj];
-    else
-      for (std::int64_t kj = 0; kj < kw; ++kj) out[kj] = src[kj * dw];
+  const std::int64_t dw = g.dilation_w;
+  with_kernel_width(g.kernel_w, [&](auto kw) {
+    for_each_patch_entry(channels, height, width, g, [&](std::int64_t entry, std::int64_t base) {
+      const T* src = source + base;
+      T* out = rows + entry;
+      if (dw == 1)
+        for (std::int64_t kj = 0; kj < kw; ++kj) out[kj] = src[kj];
+      else
+        for (std::int64_t kj = 0; kj < kw; ++kj) out[kj] = src[kj * dw];
+    });
   });
 }
 
@@ -124,14 +142,13 @@ void row2im_image(const T* rows, std::int64_t channels, std::int64_t height, std
   const bool pad = g.pad_h || g.pad_w;
   T* target = pad ? padded : image;
   std::fill(target, target + channels * hp * wp, T(0));
-  const std::int64_t kw = g.kernel_w, dw = g.dilation_w;
-  for_each_patch_entry(channels, height, width, g, [&](std::int64_t entry, std::int64_t base) {
-    T* dst = target + base;
-    const T* in = rows + entry;
-    if (dw == 1)
-      for (std::int64_t kj = 0; kj < kw; ++kj) dst[kj] += in[kj];
-    else
+  const std::int64_t dw = g.dilation_w;
+  with_kernel_width(g.kernel_w, [&](auto kw) {
+    for_each_patch_entry(channels, height, width, g, [&](std::int64_t entry, std::int64_t base) {
+      T* dst = target + base;
+      const T* in = rows + entry;
       for (std::int64_t kj = 0; kj < kw; ++kj) dst[kj * dw] += in[kj];
+    });
   });
   if (!pad) return;
   for (std::int64_t c = 0; c < channels; ++c)
