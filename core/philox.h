@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "veil/core/host_device.h"
+#include "veil/core/parallel.h"
 
 namespace veil {
 
@@ -158,6 +159,7 @@ enum class PhiloxPurpose : uint8_t {
   kGaussianNoise = 1,
   kPoissonSampling = 2,
   kShuffle = 3,
+  kDropout = 4,  // id: the Dropout layer's training-forward counter
 };
 
 // The stream word for `purpose` and an id < 2^56 (throws otherwise).
@@ -228,13 +230,14 @@ template <int64_t PerBlock, typename Values, typename Sink>
 void philox_for_each(int64_t n, const PhiloxState& at, Values values, Sink sink) {
   detail::check_fill_start(n, at);
   const auto blocks = static_cast<int64_t>(philox_blocks(n, PerBlock));
-#pragma omp parallel for schedule(static)
-  for (int64_t b = 0; b < blocks; ++b) {
-    const auto value = values(philox_block(at.seed, at.stream, at.offset + static_cast<uint64_t>(b)));
-    const int64_t first = b * PerBlock;
-    const int64_t count = std::min(PerBlock, n - first);
-    for (int64_t j = 0; j < count; ++j) sink(first + j, value.v[j]);
-  }
+  parallel_for(blocks, 1024, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      const auto value = values(philox_block(at.seed, at.stream, at.offset + static_cast<uint64_t>(b)));
+      const int64_t first = b * PerBlock;
+      const int64_t count = std::min(PerBlock, n - first);
+      for (int64_t j = 0; j < count; ++j) sink(first + j, value.v[j]);
+    }
+  });
 }
 
 }  // namespace veil

@@ -1,7 +1,5 @@
 #include "veil/layers/conv2d.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -54,14 +52,16 @@ void accumulate_weight_grad(const T* rows, const T* g, std::int64_t total_rows, 
   const std::int64_t size = d.out_channels() * d.k;
   const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(total_rows / 64, 1)));
   std::vector<std::vector<T>> partial(threads, std::vector<T>(size, T(0)));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int t = 0; t < threads; ++t) {
-    const std::int64_t r0 = total_rows * t / threads, r1 = total_rows * (t + 1) / threads;
-    for (std::int64_t grp = 0; grp < d.groups; ++grp)
-      cpu::gemm<T>(true, false, d.out_per_group, d.k, r1 - r0, T(1), g + r0 * d.out_channels() + grp * d.out_per_group,
-                   d.out_channels(), rows + r0 * d.patch() + grp * d.k, d.patch(), T(0),
-                   partial[t].data() + grp * d.out_per_group * d.k, d.k);
-  }
+  parallel_for(threads, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t r0 = total_rows * t / threads, r1 = total_rows * (t + 1) / threads;
+      for (std::int64_t grp = 0; grp < d.groups; ++grp)
+        cpu::gemm<T>(true, false, d.out_per_group, d.k, r1 - r0, T(1),
+                     g + r0 * d.out_channels() + grp * d.out_per_group, d.out_channels(),
+                     rows + r0 * d.patch() + grp * d.k, d.patch(), T(0), partial[t].data() + grp * d.out_per_group * d.k,
+                     d.k);
+    }
+  });
   for (std::int64_t j = 0; j < size; ++j) {
     T total = T(0);
     for (const auto& p : partial) total += p[j];

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "veil/core/error.h"
+#include "veil/core/parallel.h"
 #include "veil/privacy/discrete_gaussian.h"
 
 namespace veil {
@@ -25,12 +26,13 @@ void for_each_discrete_gaussian(int64_t n, uint64_t sigma2, SecureRng& rng, Sink
     return rng.split();
   };
   const int64_t chunks = (n + kSecureChunk - 1) / kSecureChunk;
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    SecureRng local = split();
-    const int64_t end = std::min(n, (c + 1) * kSecureChunk);
-    for (int64_t i = c * kSecureChunk; i < end; ++i) sink(i, discrete_gaussian(sigma2, 1, local));
-  }
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      SecureRng local = split();
+      const int64_t end = std::min(n, (c + 1) * kSecureChunk);
+      for (int64_t i = c * kSecureChunk; i < end; ++i) sink(i, discrete_gaussian(sigma2, 1, local));
+    }
+  });
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "veil/core/cpu/gemm.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <numeric>
 
@@ -51,7 +49,7 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
   if (m == 0 || n == 0) return;
   const bool big = static_cast<double>(m) * n * k > 4.0e6;
-  if (!big || omp_in_parallel() || num_threads() == 1 || m < 2 * num_threads()) {
+  if (!big || detail::in_parallel_region() || num_threads() == 1 || m < 2 * num_threads()) {
     gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
@@ -76,14 +74,15 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
     gemm_serial(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
-#pragma omp parallel for schedule(static) num_threads(static_cast<int>(chunks))
-  for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
-    const std::int64_t r0 = std::min(m, blocks * chunk / chunks * block);
-    const std::int64_t r1 = std::min(m, blocks * (chunk + 1) / chunks * block);
-    if (r1 <= r0) continue;
-    const T* a_rows = trans_a ? a + r0 : a + r0 * lda;
-    gemm_serial(trans_a, trans_b, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
-  }
+  parallel_for(chunks, 1, [&](std::int64_t chunk0, std::int64_t chunk1) {
+    for (std::int64_t chunk = chunk0; chunk < chunk1; ++chunk) {
+      const std::int64_t r0 = std::min(m, blocks * chunk / chunks * block);
+      const std::int64_t r1 = std::min(m, blocks * (chunk + 1) / chunks * block);
+      if (r1 <= r0) continue;
+      const T* a_rows = trans_a ? a + r0 : a + r0 * lda;
+      gemm_serial(trans_a, trans_b, r1 - r0, n, k, alpha, a_rows, lda, b, ldb, beta, c + r0 * ldc, ldc);
+    }
+  });
 }
 
 template void gemm<float>(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t,
