@@ -139,8 +139,11 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
     const auto& e = epochs[i];
     os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
        << ", \"train_accuracy\": " << e.train_accuracy << ", \"test_accuracy\": " << e.test_accuracy
-       << ", \"epsilon\": " << (std::isfinite(e.epsilon) ? std::to_string(e.epsilon) : "null")
-       << ", \"seconds\": " << e.seconds << "}";
+       << ", \"epsilon\": ";
+    // The stream's precision, not std::to_string's six decimals.
+    if (std::isfinite(e.epsilon)) os << e.epsilon;
+    else os << "null";
+    os << ", \"seconds\": " << e.seconds << "}";
   }
   os << "]}\n";
   const std::string tmp = path + ".tmp";
@@ -165,6 +168,14 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
   ck.fields["dp"] = c.dp ? "1" : "0";
   if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
   return ck;
+}
+
+// A field of a checkpoint this app wrote; anything else is named, not a bare map::at.
+const std::string& checkpoint_field(const Checkpoint& ck, const std::string& path, const std::string& name) {
+  auto it = ck.fields.find(name);
+  VEIL_CHECK(it != ck.fields.end()) << "checkpoint " << path << " was not written by mnist_dp_ddp: it lacks the field '"
+                                    << name << "'";
+  return it->second;
 }
 
 int run(const Config& c) {
@@ -212,8 +223,11 @@ int run(const Config& c) {
   std::int64_t first_epoch = 0, global_step = 0;
   if (!c.resume.empty()) {
     const Checkpoint ck = load_checkpoint(c.resume);
-    VEIL_CHECK(ck.fields.at("dp") == (c.dp ? "1" : "0")) << "checkpoint " << c.resume << " was written with"
-                                                         << (c.dp ? "out" : "") << " DP; resume with the same mode";
+    const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
+    for (const char* name : {"epoch", "global_step", "dp"}) field(name);
+    VEIL_CHECK(field("dp") == (c.dp ? "1" : "0")) << "checkpoint " << c.resume << " was written with"
+                                                  << (c.dp ? "out" : "") << " DP; resume with the same mode";
+    if (c.dp) field("privacy_ledger");
     StateDict state;
     OptimizerState opt_state = inner.state();
     for (auto& [name, t] : ck.tensors)
@@ -224,10 +238,10 @@ int run(const Config& c) {
       t = it == ck.tensors.end() ? Tensor() : it->second;
     }
     inner.load_state(opt_state);
-    first_epoch = std::stoll(ck.fields.at("epoch")) + 1;
-    global_step = std::stoll(ck.fields.at("global_step"));
+    first_epoch = std::stoll(field("epoch")) + 1;
+    global_step = std::stoll(field("global_step"));
     if (c.dp) {
-      priv.optimizer->ledger() = privacy::PrivacyLedger::from_string(ck.fields.at("privacy_ledger"));
+      priv.optimizer->ledger() = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
       priv.optimizer->set_steps_taken(global_step);
     }
     std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;

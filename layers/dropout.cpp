@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "veil/core/error.h"
+#include "veil/core/philox.h"
 #include "veil/core/ops.h"
 #include "veil/core/parallel.h"
 
@@ -21,8 +22,13 @@ std::string Dropout::describe() const {
 Tensor Dropout::forward(const Tensor& input) {
   if (!is_training()) return input;
   VEIL_CHECK(is_floating(input.dtype())) << describe() << " needs a floating-point input, got " << input.dtype();
-  // Uniforms always drawn in float32, so the mask does not depend on the dtype.
-  const Tensor u = Tensor::uniform(input.shape(), 0.0, 1.0, seed_, calls_++, DType::Float32);
+  // Uniforms always drawn in float32, so the mask does not depend on the
+  // dtype, and from the dropout purpose's streams: Tensor::uniform's general
+  // streams under the same seed also initialise weights (Linear(.., seed)),
+  // and a mask must not reuse those numbers.
+  Tensor u = Tensor::empty(input.shape(), DType::Float32);
+  philox_fill_uniform(u.data<float>(), u.numel(), PhiloxState{seed_, philox_stream(PhiloxPurpose::kDropout, calls_++), 0, 0},
+                      0.0f, 1.0f);
   // p = 1 drops everything; the scale of the (absent) survivors is moot.
   const double scale = p_ < 1.0 ? 1.0 / (1.0 - p_) : 0.0;
   Tensor mask = Tensor::empty(input.shape(), input.dtype());

@@ -5,11 +5,12 @@
 //
 //   y = x * m / (1 - p),  m_j ~ Bernoulli(1 - p) independently;  dy/dx = m / (1 - p).
 //
-// Masks come from Philox (Note [Philox streams]) keyed by `seed`, with the
-// stream id a counter that advances on every training forward: successive
-// calls draw different masks, and two Dropouts built with the same seed draw
-// the same sequence. The mask depends only on (seed, call, element index),
-// not on the input's dtype or the thread count.
+// Masks come from Philox (Note [Philox streams]) keyed by `seed`, in the
+// streams of PhiloxPurpose::kDropout (never those that initialise weights
+// with the same seed), with the stream id a counter that advances on every
+// training forward: successive calls draw different masks, and two Dropouts
+// built with the same seed draw the same sequence. The mask depends only on
+// (seed, call, element index), not on the input's dtype or the thread count.
 #include <cstdint>
 
 #include "veil/layers/module.h"

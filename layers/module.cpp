@@ -160,7 +160,12 @@ void Module::set_per_sample(const PerSampleConfig& config) {
 
 std::vector<PerSampleLayer*> Module::per_sample_layers() {
   std::vector<PerSampleLayer*> out;
-  if (auto* self = dynamic_cast<PerSampleLayer*>(this)) out.push_back(self);
+  // Parameter-free instances (LayerNorm / GroupNorm without affine) have
+  // nothing to clip, and their backward may never run (an input that needs
+  // no gradient): listing them would make clipping wait for a record that
+  // never comes.
+  if (auto* self = dynamic_cast<PerSampleLayer*>(this); self && !self->per_sample_parameters().empty())
+    out.push_back(self);
   for (auto& [name, child] : children_)
     for (PerSampleLayer* layer : child->per_sample_layers()) out.push_back(layer);
   return out;

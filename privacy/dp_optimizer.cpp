@@ -1,5 +1,6 @@
 #include "veil/privacy/dp_optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -60,8 +61,12 @@ void DPOptimizer::add_noise() {
 
 void DPOptimizer::step() {
   NoGradGuard no_grad;
+  // Any layer with a record means a pending micro-batch; clipping then
+  // insists that every layer has one (checking only the first layer would
+  // skip the whole micro-batch silently when that layer saw no backward).
   const auto layers = model_.per_sample_layers();
-  if (!layers.empty() && layers.front()->has_per_sample()) accumulate_microbatch();
+  if (std::any_of(layers.begin(), layers.end(), [](PerSampleLayer* l) { return l->has_per_sample(); }))
+    accumulate_microbatch();
   if (step_guard_) {
     privacy::PrivacyLedger after = ledger_;
     after.record(options_.sample_rate, std::max(options_.noise_multiplier, 1e-300));

@@ -2,7 +2,9 @@
 #include <cmath>
 
 #include "veil/core/ops.h"
+#include "veil/core/philox.h"
 #include "veil/layers/dropout.h"
+#include "veil/layers/linear.h"
 
 using namespace veil;
 
@@ -79,4 +81,40 @@ TEST_CASE("Dropout backward applies the same mask", "[layers][dropout]") {
   empty.set_requires_grad(true);
   sum(dropout(empty)).backward();
   REQUIRE(empty.grad().shape() == Shape{0, 4});
+}
+
+TEST_CASE("Dropout masks come from the dropout streams, not the weight-initialisation streams", "[layers][dropout]") {
+  const std::uint64_t seed = 7;
+  const std::int64_t n = 4096;
+  const double p = 0.5;
+  Dropout dropout(p, seed);
+  const Tensor x = Tensor::ones({n});
+  for (std::uint64_t call = 0; call < 2; ++call) {
+    const auto y = dropout(x).to_vector<double>();
+    // Expected: uniforms of Philox stream (kDropout, call) under the seed.
+    std::vector<float> u(n);
+    philox_fill_uniform(u.data(), n, PhiloxState{seed, philox_stream(PhiloxPurpose::kDropout, call), 0, 0}, 0.0f, 1.0f);
+    // What the general stream (Tensor::uniform, weight initialisation) would give.
+    const auto general = Tensor::uniform({n}, 0.0, 1.0, seed, call).to_vector<float>();
+    std::int64_t agree_general = 0;
+    for (std::int64_t j = 0; j < n; ++j) {
+      REQUIRE(y[j] == (u[j] >= p ? 2.0 : 0.0));
+      agree_general += (general[j] >= p) == (y[j] != 0.0);
+    }
+    // Independent of the general stream: about half the decisions agree.
+    INFO("call " << call << ": " << agree_general << " of " << n << " agree with the general stream");
+    REQUIRE(agree_general < n * 0.55);
+    REQUIRE(agree_general > n * 0.45);
+  }
+  // The concrete overlap this avoids: a Linear built with the same seed draws
+  // its weights from the general streams; the mask is not a function of them.
+  Linear linear(64, 64, seed);
+  Dropout same_seed(p, seed);
+  const auto w = linear.weight().to_vector<double>();
+  const auto mask = same_seed(Tensor::ones({64 * 64})).to_vector<double>();
+  const double bound = 1.0 / 8.0;  // weights are uniform in +-1/sqrt(64)
+  std::int64_t agree = 0;
+  for (std::size_t j = 0; j < w.size(); ++j) agree += ((w[j] + bound) / (2 * bound) >= p) == (mask[j] != 0.0);
+  REQUIRE(agree < 0.55 * static_cast<double>(w.size()));
+  REQUIRE(agree > 0.45 * static_cast<double>(w.size()));
 }

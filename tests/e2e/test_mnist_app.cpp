@@ -1,0 +1,435 @@
+// The mnist_dp_ddp app, run as a separate process on a small synthetic data
+// set in MNIST's IDX format (200 train / 50 test 28x28 images whose label is
+// the quadrant holding a bright square): flags and their errors, the epoch
+// log lines and the --json summary, checkpoint/resume equal to an
+// uninterrupted run, corrupted checkpoints, and --target-epsilon.
+//
+// The binary is found beside this test's own executable (both in build/bin).
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/test_data.h"
+#include "veil/layers/serialization.h"
+#include "veil/privacy/noise_calibration.h"
+#include "veil/privacy/privacy_engine.h"
+
+using namespace veil;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path app_path() {
+  const fs::path app = fs::read_symlink("/proc/self/exe").parent_path() / "mnist_dp_ddp";
+  INFO("looked for the app at " << app << " (build the mnist_dp_ddp target)");
+  REQUIRE(fs::exists(app));
+  return app;
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+struct AppRun {
+  int status = -1;
+  std::string out, err;
+};
+
+std::ostream& operator<<(std::ostream& os, const AppRun& r) {
+  return os << "exit status " << r.status << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
+}
+
+// Runs the app with `args` (already shell-quoted where needed), stdout and
+// stderr captured in files under `dir`.
+AppRun run_app(const std::string& args, const fs::path& dir) {
+  static int counter = 0;
+  const fs::path out = dir / ("stdout." + std::to_string(counter)), err = dir / ("stderr." + std::to_string(counter));
+  ++counter;
+  const std::string command =
+      quote(app_path().string()) + " " + args + " > " + quote(out.string()) + " 2> " + quote(err.string()) + " < /dev/null";
+  const int raw = std::system(command.c_str());
+  AppRun r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = read_text(out);
+  r.err = read_text(err);
+  return r;
+}
+
+std::int64_t count_lines(const std::string& s) {
+  std::int64_t n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+// The learnable synthetic set: a bright 8x8 square in quadrant `label` (0-3)
+// of a dim noisy background, at a position jittered per image.
+void write_quadrant_mnist(const fs::path& dir, std::size_t train, std::size_t test) {
+  fs::create_directories(dir);
+  std::uint32_t state = 12345;
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 24;
+  };
+  auto write_split = [&](const std::string& prefix, std::size_t count) {
+    std::vector<std::uint8_t> images(count * 784), labels(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t label = (i * 7 + i / 4) % 4;
+      labels[i] = static_cast<std::uint8_t>(label);
+      for (std::size_t j = 0; j < 784; ++j) images[i * 784 + j] = static_cast<std::uint8_t>(next() % 60);
+      const std::size_t y0 = (label / 2) * 14 + 1 + next() % 5, x0 = (label % 2) * 14 + 1 + next() % 5;
+      for (std::size_t y = y0; y < y0 + 8; ++y)
+        for (std::size_t x = x0; x < x0 + 8; ++x) images[i * 784 + y * 28 + x] = 255;
+    }
+    const auto n = static_cast<std::uint32_t>(count);
+    test::write_file(dir / (prefix + "-images-idx3-ubyte"), test::idx_bytes({n, 28, 28}, images));
+    test::write_file(dir / (prefix + "-labels-idx1-ubyte"), test::idx_bytes({n}, labels));
+  };
+  write_split("train", train);
+  write_split("t10k", test);
+}
+
+// The shared fixture: one data directory for every test in this file.
+struct Fixture {
+  test::TempDir tmp;
+  fs::path data = tmp.path() / "quadrants";
+  Fixture() { write_quadrant_mnist(data, 200, 50); }
+  std::string base_args() const { return "--data " + quote(data.string()) + " --threads 1"; }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+// ---- the --json summary ---------------------------------------------------
+
+// The text of number `key` (a JSON number or null) in `object`.
+std::string json_value(const std::string& object, const std::string& key) {
+  const std::regex re("\"" + key + "\": (null|-?[0-9][0-9.eE+-]*|true|false)");
+  std::smatch m;
+  INFO("key " << key << " in " << object);
+  REQUIRE(std::regex_search(object, m, re));
+  return m[1];
+}
+
+struct Summary {
+  std::string top;                   // everything before "epochs"
+  std::vector<std::string> epochs;   // one JSON object per epoch
+};
+
+Summary read_summary(const fs::path& path) {
+  const std::string text = read_text(path);
+  INFO("JSON summary " << path << ":\n" << text);
+  Summary s;
+  const auto at = text.find("\"epochs\": [");
+  REQUIRE(at != std::string::npos);
+  s.top = text.substr(0, at);
+  std::size_t pos = at;
+  while (true) {
+    const auto open = text.find('{', pos), close = text.find('}', pos);
+    if (open == std::string::npos || close == std::string::npos || open > close) break;
+    s.epochs.push_back(text.substr(open, close - open + 1));
+    pos = close + 1;
+  }
+  REQUIRE(text.substr(text.find_last_not_of("\n") - 1, 2) == "]}");
+  return s;
+}
+
+double number(const std::string& object, const std::string& key) { return std::stod(json_value(object, key)); }
+
+// The epoch lines of the log, as the tutorial prints them.
+struct EpochLine {
+  std::int64_t epoch;
+  double loss, train_acc, test_acc, epsilon;
+};
+
+std::vector<EpochLine> epoch_lines(const std::string& out) {
+  const std::regex re(
+      R"(Epoch: (\d+) \| Train Loss: (\d+\.\d{4}) \| Train Accuracy: (\d\.\d{2}) \| Test Accuracy: (\d\.\d{2}) \| \(ε = (\d+\.\d{2})\))");
+  std::vector<EpochLine> lines;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    lines.push_back({std::stoll(m[1]), std::stod(m[2]), std::stod(m[3]), std::stod(m[4]), std::stod(m[5])});
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
+  test::TempDir tmp;
+  const AppRun r = run_app("--help", tmp.path());
+  INFO(r);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.err.empty());
+  for (const char* flag : {"--data", "--epochs", "--batch-size", "--lr", "--momentum", "--sigma", "--max-grad-norm",
+                           "--delta", "--target-epsilon", "--optimizer", "--seed", "--threads", "--device", "--no-dp",
+                           "--max-steps", "--json", "--checkpoint", "--resume", "--help"}) {
+    INFO(flag);
+    REQUIRE(r.out.find(flag) != std::string::npos);
+  }
+  // The defaults of the issue are shown.
+  REQUIRE(r.out.find("200") != std::string::npos);
+  REQUIRE(r.out.find("1e-5") != std::string::npos);
+  // --help wins over a bad flag.
+  REQUIRE(run_app("--epochs 0 --help", tmp.path()).status == 0);
+}
+
+TEST_CASE("mnist_dp_ddp rejects bad flags with one line naming the flag and exit 2", "[e2e][app]") {
+  test::TempDir tmp;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--bogus 3", "--bogus"},
+      {"--epochs 0", "--epochs"},
+      {"--epochs", "--epochs"},  // missing value
+      {"--epochs two", "--epochs"},
+      {"--sigma -1", "--sigma"},
+      {"--optimizer foo", "--optimizer"},
+      {"--delta 2", "--delta"},
+      {"--delta 0", "--delta"},
+      {"--batch-size -5", "--batch-size"},
+      {"--lr 0", "--lr"},
+      {"--max-grad-norm 0", "--max-grad-norm"},
+      {"--target-epsilon -1", "--target-epsilon"},
+      {"--device tpu", "--device"},
+      {"--momentum 1.5", "--momentum"},
+      {"--threads -2", "--threads"},
+  };
+  for (const auto& [args, flag] : cases) {
+    const AppRun r = run_app(fixture().base_args() + " " + args, tmp.path());
+    INFO(args << "\n" << r);
+    REQUIRE(r.status == 2);
+    REQUIRE(count_lines(r.err) == 1);
+    REQUIRE(r.err.rfind("mnist_dp_ddp: ", 0) == 0);
+    REQUIRE(r.err.find(flag) != std::string::npos);
+    REQUIRE(r.out.empty());  // refused before any work
+  }
+}
+
+TEST_CASE("mnist_dp_ddp names a missing or incomplete data directory", "[e2e][app]") {
+  test::TempDir tmp;
+  const fs::path missing = tmp.path() / "no-such-dir";
+  AppRun r = run_app("--data " + quote(missing.string()) + " --epochs 1", tmp.path());
+  INFO(r);
+  REQUIRE(r.status != 0);
+  REQUIRE(count_lines(r.err) == 1);
+  REQUIRE(r.err.find(missing.string()) != std::string::npos);
+  REQUIRE(r.err.find("does not exist") != std::string::npos);
+
+  const fs::path partial = tmp.path() / "partial";
+  write_quadrant_mnist(partial, 20, 10);
+  fs::remove(partial / "t10k-labels-idx1-ubyte");
+  r = run_app("--data " + quote(partial.string()) + " --epochs 1", tmp.path());
+  INFO(r);
+  REQUIRE(r.status != 0);
+  REQUIRE(count_lines(r.err) == 1);
+  REQUIRE(r.err.find(partial.string()) != std::string::npos);
+  REQUIRE(r.err.find("t10k-labels-idx1-ubyte") != std::string::npos);
+}
+
+TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, and resumes exactly", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path json_full = tmp.path() / "full.json", json_first = tmp.path() / "first.json",
+                 json_resumed = tmp.path() / "resumed.json", checkpoint = tmp.path() / "run.ckpt";
+  // Momentum, so that the checkpoint must carry optimizer state too.
+  const std::string common = f.base_args() + " --batch-size 20 --lr 0.5 --momentum 0.5 --seed 3";
+
+  // An uninterrupted 2-epoch run.
+  const AppRun full = run_app(common + " --epochs 2 --json " + quote(json_full.string()), tmp.path());
+  INFO("uninterrupted run: " << full);
+  REQUIRE(full.status == 0);
+  REQUIRE(full.out.find("Loading MNIST from " + f.data.string()) != std::string::npos);
+  REQUIRE(full.out.find("average batch size per worker: 20") != std::string::npos);
+  const auto lines = epoch_lines(full.out);
+  REQUIRE(lines.size() == 2);
+  REQUIRE(lines[0].epoch == 0);
+  REQUIRE(lines[1].epoch == 1);
+
+  const Summary s = read_summary(json_full);
+  REQUIRE(s.epochs.size() == 2);
+  REQUIRE(json_value(s.top, "dp") == "true");
+  REQUIRE(number(s.top, "batch_size") == 20);
+  REQUIRE(number(s.top, "sigma") == 1.0);
+  REQUIRE(number(s.top, "delta") == 1e-5);
+  // q = 20/200 = 1/len(loader) = 0.1, 10 Poisson steps per epoch; epsilon is
+  // the RDP accountant's for 10 and 20 steps at sigma 1.
+  for (int e = 0; e < 2; ++e) {
+    INFO("epoch " << e << ": " << s.epochs[e]);
+    REQUIRE(number(s.epochs[e], "epoch") == e);
+    REQUIRE(number(s.epochs[e], "steps") == 10);
+    privacy::PrivacyLedger ledger;
+    ledger.record(0.1, 1.0, 10 * (e + 1));
+    REQUIRE(number(s.epochs[e], "epsilon") == Approx(epsilon_of(ledger, "rdp", 1e-5).epsilon).epsilon(1e-8));
+    // The log line shows the same figures, rounded.
+    REQUIRE(lines[e].loss == Approx(number(s.epochs[e], "train_loss")).margin(5.1e-5));
+    REQUIRE(lines[e].train_acc == Approx(number(s.epochs[e], "train_accuracy")).margin(5.1e-3));
+    REQUIRE(lines[e].test_acc == Approx(number(s.epochs[e], "test_accuracy")).margin(5.1e-3));
+    REQUIRE(lines[e].epsilon == Approx(number(s.epochs[e], "epsilon")).margin(5.1e-3));
+  }
+  // Learning: the train loss falls, the task is learnt; privacy spent rises.
+  REQUIRE(number(s.epochs[1], "train_loss") < number(s.epochs[0], "train_loss"));
+  REQUIRE(number(s.epochs[0], "train_loss") < 1.5);  // chance level is log 4 = 1.39 .. log 10
+  REQUIRE(number(s.epochs[1], "test_accuracy") >= 0.8);
+  REQUIRE(number(s.epochs[1], "epsilon") > number(s.epochs[0], "epsilon"));
+  REQUIRE(number(s.epochs[0], "epsilon") > 0);
+
+  // The same run cut after epoch 1 and resumed from its checkpoint.
+  const AppRun first = run_app(common + " --epochs 1 --checkpoint " + quote(checkpoint.string()) + " --json " +
+                                   quote(json_first.string()),
+                               tmp.path());
+  INFO("first part: " << first);
+  REQUIRE(first.status == 0);
+  REQUIRE(fs::exists(checkpoint));
+  REQUIRE(!fs::exists(checkpoint.string() + ".tmp"));  // written atomically, the temporary renamed
+  const Summary s1 = read_summary(json_first);
+  REQUIRE(s1.epochs.size() == 1);
+  REQUIRE(s1.epochs[0].substr(0, s1.epochs[0].find("\"seconds\"")) ==
+          s.epochs[0].substr(0, s.epochs[0].find("\"seconds\"")));
+
+  const AppRun resumed = run_app(common + " --epochs 2 --resume " + quote(checkpoint.string()) + " --json " +
+                                     quote(json_resumed.string()),
+                                 tmp.path());
+  INFO("resumed: " << resumed);
+  REQUIRE(resumed.status == 0);
+  REQUIRE(resumed.out.find("Resumed from") != std::string::npos);
+  const auto resumed_lines = epoch_lines(resumed.out);
+  REQUIRE(resumed_lines.size() == 1);
+  REQUIRE(resumed_lines[0].epoch == 1);
+  const Summary s2 = read_summary(json_resumed);
+  REQUIRE(!s2.epochs.empty());
+  const std::string& last = s2.epochs.back();
+  for (const char* key : {"epoch", "steps", "train_loss", "train_accuracy", "test_accuracy", "epsilon"}) {
+    INFO(key << ": resumed " << last << "\nuninterrupted " << s.epochs[1]);
+    REQUIRE(json_value(last, key) == json_value(s.epochs[1], key));  // bit for bit, as printed
+  }
+}
+
+TEST_CASE("mnist_dp_ddp resumes Adam exactly", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path checkpoint = tmp.path() / "adam.ckpt";
+  const std::string common = f.base_args() + " --batch-size 40 --optimizer adam --lr 0.002 --seed 11 --max-grad-norm 0.5";
+  const AppRun full = run_app(common + " --epochs 2 --json " + quote((tmp.path() / "a.json").string()), tmp.path());
+  INFO(full);
+  REQUIRE(full.status == 0);
+  REQUIRE(run_app(common + " --epochs 1 --checkpoint " + quote(checkpoint.string()), tmp.path()).status == 0);
+  const AppRun resumed = run_app(common + " --epochs 2 --resume " + quote(checkpoint.string()) + " --json " +
+                                     quote((tmp.path() / "b.json").string()),
+                                 tmp.path());
+  INFO(resumed);
+  REQUIRE(resumed.status == 0);
+  const Summary a = read_summary(tmp.path() / "a.json"), b = read_summary(tmp.path() / "b.json");
+  REQUIRE(a.epochs.size() == 2);
+  for (const char* key : {"train_loss", "train_accuracy", "test_accuracy", "epsilon"})
+    REQUIRE(json_value(b.epochs.back(), key) == json_value(a.epochs[1], key));
+}
+
+TEST_CASE("mnist_dp_ddp refuses corrupted or foreign checkpoints with a line naming the file", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path checkpoint = tmp.path() / "good.ckpt";
+  const std::string common = f.base_args() + " --batch-size 50";
+  REQUIRE(run_app(common + " --epochs 1 --checkpoint " + quote(checkpoint.string()), tmp.path()).status == 0);
+  const std::string bytes = read_text(checkpoint);
+  REQUIRE(bytes.size() > 1000);
+
+  auto expect_error = [&](const fs::path& file, const std::string& what) {
+    const AppRun r = run_app(common + " --epochs 2 --resume " + quote(file.string()), tmp.path());
+    INFO(file << "\n" << r);
+    REQUIRE(r.status != 0);
+    REQUIRE(count_lines(r.err) == 1);
+    REQUIRE(r.err.find(file.string()) != std::string::npos);
+    REQUIRE(r.err.find(what) != std::string::npos);
+    REQUIRE(epoch_lines(r.out).empty());  // no training on a bad checkpoint
+  };
+  // Truncated in the tensor data, and in the header.
+  const fs::path truncated = tmp.path() / "truncated.ckpt";
+  std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expect_error(truncated, "truncated");
+  const fs::path stub = tmp.path() / "stub.ckpt";
+  std::ofstream(stub, std::ios::binary) << bytes.substr(0, 10);
+  expect_error(stub, "truncated");
+  // Not a checkpoint at all, and no file.
+  const fs::path text = tmp.path() / "notes.txt";
+  std::ofstream(text) << "these are not the weights you are looking for\n";
+  expect_error(text, "not a veil checkpoint");
+  expect_error(tmp.path() / "absent.ckpt", "cannot open");
+  // A well-formed veil checkpoint without the app's fields (some other
+  // program's): the missing field is named, not a bare "map::at".
+  const fs::path foreign = tmp.path() / "foreign.ckpt";
+  Checkpoint other;
+  other.tensors["w"] = Tensor::zeros({2, 2});
+  save_checkpoint(foreign, other);
+  expect_error(foreign, "epoch");
+  // A non-DP checkpoint cannot continue a DP run (it has no ledger).
+  const fs::path no_dp = tmp.path() / "nodp.ckpt";
+  REQUIRE(run_app(common + " --no-dp --epochs 1 --checkpoint " + quote(no_dp.string()), tmp.path()).status == 0);
+  expect_error(no_dp, "without DP");
+}
+
+TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the target", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path json = tmp.path() / "target.json";
+  const AppRun r = run_app(f.base_args() + " --batch-size 20 --epochs 2 --target-epsilon 0.5 --json " + quote(json.string()),
+                           tmp.path());
+  INFO(r);
+  REQUIRE(r.status == 0);
+  const Summary s = read_summary(json);
+  REQUIRE(s.epochs.size() == 2);
+  const double sigma = number(s.top, "sigma");
+  // q = 0.1 over 2 epochs of 10 steps, delta 1e-5 (the default).
+  REQUIRE(sigma == Approx(privacy::noise_for_epsilon(0.5, 1e-5, 0.1, 20)).epsilon(1e-9));
+  REQUIRE(sigma > 1.5);
+  const double final_epsilon = number(s.epochs.back(), "epsilon");
+  REQUIRE(final_epsilon <= 0.5);
+  REQUIRE(final_epsilon > 0.45);  // calibrated, not just very noisy
+  REQUIRE(number(s.epochs[0], "epsilon") < final_epsilon);
+  REQUIRE(r.out.find("noise_multiplier=" ) != std::string::npos);
+
+  // Impossible targets fail with one clear line and no training.
+  const AppRun impossible = run_app(f.base_args() + " --batch-size 20 --epochs 2 --target-epsilon 1e-6", tmp.path());
+  INFO(impossible);
+  REQUIRE(impossible.status != 0);
+  REQUIRE(count_lines(impossible.err) == 1);
+  REQUIRE(impossible.err.find("target epsilon") != std::string::npos);
+  REQUIRE(impossible.err.find("1e-06") != std::string::npos);
+  REQUIRE(epoch_lines(impossible.out).empty());
+}
+
+TEST_CASE("mnist_dp_ddp --no-dp trains the same model without privacy accounting", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path json = tmp.path() / "nodp.json";
+  const AppRun r = run_app(f.base_args() + " --no-dp --batch-size 20 --epochs 1 --json " + quote(json.string()), tmp.path());
+  INFO(r);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.find("(no DP)") != std::string::npos);
+  REQUIRE(epoch_lines(r.out).empty());  // no epsilon on the line
+  const Summary s = read_summary(json);
+  REQUIRE(json_value(s.top, "dp") == "false");
+  REQUIRE(s.epochs.size() == 1);
+  REQUIRE(json_value(s.epochs[0], "epsilon") == "null");
+  REQUIRE(number(s.epochs[0], "steps") == 10);  // fixed batches of 20
+}
