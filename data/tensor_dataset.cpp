@@ -38,6 +38,8 @@ Batch TensorDataset::gather(const std::vector<std::int64_t>& indices) const {
 Tensor images_to_tensor(const MnistSplit& split) {
   const auto n = static_cast<std::int64_t>(split.count);
   const auto rows = static_cast<std::int64_t>(split.rows), cols = static_cast<std::int64_t>(split.cols);
+  VEIL_CHECK(static_cast<std::int64_t>(split.images.size()) == n * rows * cols)
+      << "images_to_tensor: " << split.images.size() << " bytes for " << n << " images of " << rows << "x" << cols;
   Tensor out = Tensor::empty({n, 1, rows, cols});
   float* p = out.data<float>();
   const std::uint8_t* src = split.images.data();

@@ -51,7 +51,12 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
       const double* p = n.data<double>();
       for (std::int64_t i = 0; i < batch; ++i) stats.norms[i] += p[i];
     }
-  for (double& n : stats.norms) n = std::sqrt(n);
+  for (std::size_t i = 0; i < stats.norms.size(); ++i) {
+    stats.norms[i] = std::sqrt(stats.norms[i]);
+    // A NaN norm would slip through min(1, C / n) unclipped: refuse it.
+    VEIL_CHECK(std::isfinite(stats.norms[i])) << "example " << i << " of the batch has a non-finite gradient norm ("
+                                              << stats.norms[i] << "); the loss or the model produced NaN or inf";
+  }
 
   std::vector<bool> clipped(batch, false);
   Tensor flat = Tensor::empty({batch}, DType::Float64);

@@ -111,3 +111,12 @@ TEST_CASE("The ledger replays to the Opacus MNIST example figures", "[privacy][e
   ledger.record(1.0 / 300, 1.0, 2700);
   REQUIRE(epsilon_of(ledger, "rdp", 1e-5).epsilon == Approx(1.21).margin(0.005));
 }
+
+TEST_CASE("Clipping refuses a non-finite per-sample gradient", "[privacy][clipping]") {
+  Linear layer(3, 2, 1);
+  layer.set_per_sample({GradSampleMode::Ghost, LossReduction::Sum});
+  Tensor x = Tensor::from_vector<float>({1, 2, 3, NAN, 1, 1}, {2, 3});
+  sum(layer(x)).backward();
+  REQUIRE_THROWS_WITH(clip_and_accumulate(layer.per_sample_layers(), {1.0, {}}),
+                      Catch::Contains("non-finite gradient norm"));
+}
