@@ -165,6 +165,7 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
   ck.fields["epoch"] = std::to_string(epoch);
   ck.fields["global_step"] = std::to_string(global_step);
   ck.fields["seed"] = std::to_string(c.seed);
+  ck.fields["batch_size"] = std::to_string(c.batch_size);
   ck.fields["dp"] = c.dp ? "1" : "0";
   if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
   return ck;
@@ -224,10 +225,17 @@ int run(const Config& c) {
   if (!c.resume.empty()) {
     const Checkpoint ck = load_checkpoint(c.resume);
     const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
-    for (const char* name : {"epoch", "global_step", "dp"}) field(name);
+    for (const char* name : {"epoch", "global_step", "dp", "seed", "batch_size"}) field(name);
     VEIL_CHECK(field("dp") == (c.dp ? "1" : "0")) << "checkpoint " << c.resume << " was written with"
                                                   << (c.dp ? "out" : "") << " DP; resume with the same mode";
     if (c.dp) field("privacy_ledger");
+    // Sampling and noise are keyed by (seed, step) and the sample rate by the
+    // batch size: a resume with other values would not continue the same run.
+    VEIL_CHECK(field("seed") == std::to_string(c.seed))
+        << "checkpoint " << c.resume << " was written with --seed " << field("seed") << ", not " << c.seed;
+    VEIL_CHECK(field("batch_size") == std::to_string(c.batch_size))
+        << "checkpoint " << c.resume << " was written with --batch-size " << field("batch_size") << ", not "
+        << c.batch_size;
     StateDict state;
     OptimizerState opt_state = inner.state();
     for (auto& [name, t] : ck.tensors)
@@ -245,6 +253,9 @@ int run(const Config& c) {
       priv.optimizer->set_steps_taken(global_step);
     }
     std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;
+    if (first_epoch >= c.epochs)
+      std::cout << "The checkpoint already holds all " << c.epochs << " epochs: nothing to train (raise --epochs)"
+                << std::endl;
   }
 
   const bool show_progress = isatty(STDOUT_FILENO);

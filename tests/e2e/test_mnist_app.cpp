@@ -386,6 +386,16 @@ TEST_CASE("mnist_dp_ddp refuses corrupted or foreign checkpoints with a line nam
   const fs::path no_dp = tmp.path() / "nodp.ckpt";
   REQUIRE(run_app(common + " --no-dp --epochs 1 --checkpoint " + quote(no_dp.string()), tmp.path()).status == 0);
   expect_error(no_dp, "without DP");
+  // A resume under another seed or batch size would not continue the run.
+  const std::pair<std::string, std::string> changes[] = {{common + " --seed 5", "--seed 0, not 5"},
+                                                          {f.base_args() + " --batch-size 40", "--batch-size 50, not 40"}};
+  for (const auto& [args, message] : changes) {
+    const AppRun r = run_app(args + " --epochs 2 --resume " + quote(checkpoint.string()), tmp.path());
+    INFO(args << "\n" << r);
+    REQUIRE(r.status == 1);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(epoch_lines(r.out).empty());
+  }
 }
 
 TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the target", "[e2e][app]") {
