@@ -2,15 +2,13 @@
 // epsilon, and to calibrate sigma, at 1e3, 1e4 and 1e5 steps of the DP-SGD
 // MNIST schedule (q = 1/300, sigma = 1, delta = 1e-5). Prints the median
 // wall time over repeats.
-#include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "support/bench_timer.h"
 #include "support/cli.h"
 #include "support/json_line.h"
 #include "veil/privacy/accountant.h"
@@ -26,17 +24,7 @@ constexpr double kSigma = 1.0;
 constexpr double kDelta = 1e-5;
 constexpr double kTargetEpsilon = 1.0;
 
-// Median wall time of `work` in milliseconds over `repeats` runs.
-double median_ms(int repeats, const std::function<void()>& work) {
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    work();
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
+using veil::bench::median_ms;
 
 int run(const std::vector<std::string>& args) {
   ArgParser parser("bench_accountant [options]",

@@ -65,8 +65,9 @@ class ThreadPool {
     take_chunks(job);
     // Wait for the workers' chunks: spin briefly, then sleep.
     const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-    while (remaining_.load(std::memory_order_acquire) != 0) {
-      if (std::chrono::steady_clock::now() < spin_until) {
+    for (std::uint32_t spins = 1; remaining_.load(std::memory_order_acquire) != 0; ++spins) {
+      // The clock is read every 64 spins: reading it each time cost 3% of a step.
+      if (spins % 64 != 0 || std::chrono::steady_clock::now() < spin_until) {
         cpu_relax();
         continue;
       }
@@ -114,8 +115,10 @@ class ThreadPool {
     std::uint64_t seen = 0;
     for (;;) {
       const auto spin_until = std::chrono::steady_clock::now() + kSpin;
-      while (published_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < spin_until)
+      for (std::uint32_t spins = 1; published_.load(std::memory_order_acquire) == seen; ++spins) {
+        if (spins % 64 == 0 && std::chrono::steady_clock::now() >= spin_until) break;
         cpu_relax();
+      }
       Job job;
       {
         std::unique_lock<std::mutex> lock(mutex_);

@@ -1,0 +1,352 @@
+// bench_train: the cost of DP-SGD over plain SGD on the model of the MNIST
+// example, in one process.
+//
+// Two SampleConvNet copies (same seed) train on the same synthetic
+// MNIST-shaped batches (N(0, 1) images [B, 1, 28, 28], uniform labels), with
+// a fixed batch size for both so the ratio is pure compute:
+//   DP      per-sample recording Auto, mean-reduced cross-entropy,
+//           DPOptimizer(SGD lr 0.1) with sigma 1, C 1: per-sample norms,
+//           clipping, clipped sum, Gaussian noise, division by B, update;
+//   non-DP  the same forward and loss, backward into .grad, SGD lr 0.1.
+// Steps run in alternating rounds (DP round, non-DP round, ...), so load
+// drift on a shared machine hits both; the ratio is the median over rounds
+// of (median DP step / median non-DP step) within the round pair. Each
+// step is timed in phases (forward+loss, backward, clip+accumulate,
+// noise+update) for a breakdown. See --help.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/bench_timer.h"
+#include "support/cli.h"
+#include "support/json_line.h"
+#include "veil/core/parallel.h"
+#include "veil/layers/losses.h"
+#include "veil/layers/optimizer.h"
+#include "veil/layers/sample_conv_net.h"
+#include "veil/layers/validator.h"
+#include "veil/privacy/dp_optimizer.h"
+
+namespace {
+
+using namespace veil;
+using cli::UsageError;
+
+constexpr double kLr = 0.1, kSigma = 1.0, kMaxGradNorm = 1.0;
+constexpr std::int64_t kDatasetSize = 60000;  // only for the sample rate recorded in the ledger
+constexpr int kDataBatches = 4;               // distinct synthetic batches, cycled
+
+struct Options {
+  std::int64_t steps = 50, batch_size = 200, round_steps = 5, warmup = 3;
+  std::uint64_t seed = 0;
+  bool run_dp = true, run_plain = true;
+  std::string json;
+};
+
+cli::ArgParser make_parser() {
+  cli::ArgParser p("bench_train [options]",
+                   "Times DP-SGD (Auto per-sample route, sigma 1, C 1, SGD lr 0.1) against plain SGD\n"
+                   "training SampleConvNet on synthetic MNIST-shaped batches of a fixed size, in\n"
+                   "alternating rounds in one process; prints steps/s, samples/s, median step times,\n"
+                   "the DP/non-DP ratio (median of per-round ratios) and a per-phase breakdown.");
+  p.option("steps", "N", "timed steps of each kind", "50")
+      .option("batch-size", "B", "examples per step (both kinds)", "200")
+      .option("round-steps", "K", "steps per round before switching kind", "5")
+      .option("warmup", "N", "untimed steps of each kind before timing", "3")
+      .option("threads", "N", "CPU threads", "OMP_NUM_THREADS or all cores")
+      .option("seed", "N", "seed of the model and the synthetic data", "0")
+      .option("only", "KIND", "run only 'dp' or 'non-dp' (for profiling; no ratio)")
+      .option("json", "FILE", "also write the results as JSON to FILE");
+  return p;
+}
+
+Options read_options(const cli::ArgParser& p) {
+  Options o;
+  o.steps = p.get_int("steps", 50);
+  o.batch_size = p.get_int("batch-size", 200);
+  o.round_steps = p.get_int("round-steps", 5);
+  o.warmup = p.get_int("warmup", 3);
+  const std::int64_t seed = p.get_int("seed", 0);
+  if (o.steps < 1 || o.steps > 1000000) throw UsageError("--steps must be in 1..1000000, got " + p.get_string("steps"));
+  if (o.batch_size < 1 || o.batch_size > 100000)
+    throw UsageError("--batch-size must be in 1..100000, got " + p.get_string("batch-size"));
+  if (o.round_steps < 1) throw UsageError("--round-steps must be positive, got " + p.get_string("round-steps"));
+  if (o.warmup < 0) throw UsageError("--warmup must be >= 0, got " + p.get_string("warmup"));
+  if (seed < 0) throw UsageError("--seed must be >= 0, got " + p.get_string("seed"));
+  o.seed = static_cast<std::uint64_t>(seed);
+  if (p.has("only")) {
+    const std::string only = p.get_string("only");
+    if (only != "dp" && only != "non-dp") throw UsageError("--only must be 'dp' or 'non-dp', got '" + only + "'");
+    o.run_dp = only == "dp";
+    o.run_plain = only == "non-dp";
+  }
+  if (p.has("threads")) {
+    const std::int64_t threads = p.get_int("threads");
+    if (threads < 1 || threads > 1024) throw UsageError("--threads must be in 1..1024, got " + p.get_string("threads"));
+    set_num_threads(static_cast<int>(threads));
+  }
+  o.json = p.get_string("json", "");
+  return o;
+}
+
+struct Batch {
+  Tensor images, labels;
+};
+
+std::vector<Batch> synthetic_batches(std::int64_t batch, std::uint64_t seed) {
+  std::vector<Batch> batches;
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
+  for (int k = 0; k < kDataBatches; ++k) {
+    std::vector<std::int64_t> labels(static_cast<std::size_t>(batch));
+    for (auto& label : labels) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      label = static_cast<std::int64_t>((state >> 33) % 10);
+    }
+    batches.push_back({Tensor::normal({batch, 1, 28, 28}, 0.0, 1.0, seed + 1000, static_cast<std::uint64_t>(k)),
+                       Tensor::from_vector(labels, {batch})});
+  }
+  return batches;
+}
+
+// Phase times of one step, ms.
+enum Phase : std::size_t { kForward, kBackward, kClip, kUpdate, kPhases };
+constexpr const char* kPhaseName[kPhases] = {"forward+loss", "backward", "clip+accumulate", "noise+update"};
+
+struct Timings {
+  std::vector<double> step;                 // per step
+  std::vector<double> phase[kPhases];       // per step
+  std::vector<double> round_median;         // median step per round
+  double last_loss = 0.0;
+};
+
+class Trainer {
+ public:
+  Trainer(bool dp, const Options& o) : dp_(dp), model_(o.seed) {
+    auto sgd = std::make_unique<SGD>(model_.parameters(), SGDOptions{kLr});
+    if (!dp) {
+      sgd_ = std::move(sgd);
+      return;
+    }
+    check_dp_compatible(model_);
+    model_.set_per_sample({GradSampleMode::Auto, LossReduction::Mean});
+    DPOptimizerOptions options;
+    options.noise_multiplier = kSigma;
+    options.clipping.max_grad_norm = kMaxGradNorm;
+    options.expected_batch_size = static_cast<double>(o.batch_size);
+    options.sample_rate = std::min(1.0, static_cast<double>(o.batch_size) / kDatasetSize);
+    options.noise_seed = o.seed;
+    dp_optimizer_ = std::make_unique<DPOptimizer>(model_, std::move(sgd), options);
+  }
+
+  // One training step; phase times (ms) into `phases` when given.
+  double step(const Batch& batch, double* phases = nullptr) {
+    using clock = std::chrono::steady_clock;
+    const auto t0 = clock::now();
+    Tensor loss = cross_entropy(model_(batch.images), batch.labels);
+    const auto t1 = clock::now();
+    loss.backward();
+    const auto t2 = clock::now();
+    if (dp_) {
+      if (routes_.empty())
+        for (const auto& [name, module] : model_.named_modules())
+          if (auto* layer = dynamic_cast<PerSampleLayer*>(module.get()))
+            routes_ += (routes_.empty() ? "" : ", ") + name + " " + grad_sample_mode_name(layer->route_taken());
+      dp_optimizer_->accumulate_microbatch();
+    }
+    const auto t3 = clock::now();
+    if (dp_) {
+      dp_optimizer_->step();  // noise, division by B, SGD update, zero_grad
+    } else {
+      sgd_->step();
+      sgd_->zero_grad();
+    }
+    const auto t4 = clock::now();
+    if (phases) {
+      auto ms = [](clock::time_point a, clock::time_point b) {
+        return std::chrono::duration<double, std::milli>(b - a).count();
+      };
+      phases[kForward] = ms(t0, t1);
+      phases[kBackward] = ms(t1, t2);
+      phases[kClip] = ms(t2, t3);
+      phases[kUpdate] = ms(t3, t4);
+    }
+    last_loss_ = loss.item();
+    return std::chrono::duration<double, std::milli>(t4 - t0).count();
+  }
+
+  double last_loss() const { return last_loss_; }
+  const std::string& routes() const { return routes_; }
+
+ private:
+  bool dp_;
+  SampleConvNet model_;
+  std::unique_ptr<SGD> sgd_;
+  std::unique_ptr<DPOptimizer> dp_optimizer_;
+  std::string routes_;
+  double last_loss_ = 0.0;
+};
+
+struct Summary {
+  double total_s = 0, steps_per_s = 0, samples_per_s = 0, median_ms = 0;
+  double phase_ms[kPhases] = {};
+};
+
+Summary summarise(const Timings& t, std::int64_t batch) {
+  Summary s;
+  for (double ms : t.step) s.total_s += ms / 1000.0;
+  s.steps_per_s = static_cast<double>(t.step.size()) / s.total_s;
+  s.samples_per_s = s.steps_per_s * static_cast<double>(batch);
+  s.median_ms = bench::median(t.step);
+  for (std::size_t p = 0; p < kPhases; ++p) s.phase_ms[p] = bench::median(t.phase[p]);
+  return s;
+}
+
+void write_json(const std::string& path, const Options& o, const Summary* dp, const Summary* plain, double ratio,
+                const std::string& routes, const std::string& load_before, const std::string& load_after) {
+  cli::JsonLine line;
+  line.add("bench", "bench_train")
+      .add("model", "SampleConvNet")
+      .add("threads", std::int64_t{num_threads()})
+      .add("batch_size", o.batch_size)
+      .add("steps", o.steps)
+      .add("round_steps", o.round_steps)
+      .add("sigma", kSigma)
+      .add("max_grad_norm", kMaxGradNorm);
+  auto add_summary = [&](const std::string& prefix, const Summary& s, bool dp_phases) {
+    line.add(prefix + "steps_per_s", s.steps_per_s)
+        .add(prefix + "samples_per_s", s.samples_per_s)
+        .add(prefix + "median_step_ms", s.median_ms)
+        .add(prefix + "forward_ms", s.phase_ms[kForward])
+        .add(prefix + "backward_ms", s.phase_ms[kBackward]);
+    if (dp_phases) line.add(prefix + "clip_ms", s.phase_ms[kClip]);
+    line.add(prefix + "update_ms", s.phase_ms[kUpdate]);
+  };
+  if (dp) add_summary("dp_", *dp, true);
+  if (plain) add_summary("non_dp_", *plain, false);
+  if (dp && plain) line.add("dp_over_non_dp", ratio);
+  if (dp) line.add("dp_routes", routes);
+  line.add("load_average_start", load_before).add("load_average_end", load_after);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw std::runtime_error("cannot write " + tmp);
+    out << line.str() << "\n";
+    if (!out.good()) throw std::runtime_error("writing " + tmp + " failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + path);
+}
+
+int run(const Options& o) {
+  const std::vector<Batch> data = synthetic_batches(o.batch_size, o.seed);
+  Trainer dp_trainer(true, o), plain_trainer(false, o);
+  const std::int64_t rounds = (o.steps + o.round_steps - 1) / o.round_steps;
+  std::printf("bench_train: SampleConvNet, synthetic [%lld,1,28,28] batches, threads %d, %lld timed steps of each "
+              "kind in %lld rounds of <= %lld (+%lld warm-up)\n",
+              static_cast<long long>(o.batch_size), num_threads(), static_cast<long long>(o.steps),
+              static_cast<long long>(rounds), static_cast<long long>(o.round_steps), static_cast<long long>(o.warmup));
+  const std::string load_before = bench::load_average();
+  std::printf("DP: Auto routes, sigma %g, C %g, SGD lr %g; non-DP: SGD lr %g; both mean cross-entropy; "
+              "load average %s\n",
+              kSigma, kMaxGradNorm, kLr, kLr, load_before.c_str());
+  std::fflush(stdout);
+
+  std::int64_t dp_step = 0, plain_step = 0;
+  for (std::int64_t i = 0; i < o.warmup; ++i) {
+    if (o.run_dp) dp_trainer.step(data[dp_step++ % kDataBatches]);
+    if (o.run_plain) plain_trainer.step(data[plain_step++ % kDataBatches]);
+  }
+  Timings dp, plain;
+  bench::Progress progress("bench_train");
+  auto run_round = [&](Trainer& trainer, Timings& t, std::int64_t& step, std::int64_t count) {
+    std::vector<double> in_round;
+    for (std::int64_t k = 0; k < count; ++k) {
+      double phases[kPhases];
+      const double ms = trainer.step(data[step++ % kDataBatches], phases);
+      t.step.push_back(ms);
+      in_round.push_back(ms);
+      for (std::size_t p = 0; p < kPhases; ++p) t.phase[p].push_back(phases[p]);
+    }
+    t.round_median.push_back(bench::median(in_round));
+  };
+  for (std::int64_t r = 0; r < rounds; ++r) {
+    progress.update("round " + std::to_string(r + 1) + "/" + std::to_string(rounds));
+    const std::int64_t count = std::min(o.round_steps, o.steps - r * o.round_steps);
+    if (o.run_dp) run_round(dp_trainer, dp, dp_step, count);
+    if (o.run_plain) run_round(plain_trainer, plain, plain_step, count);
+  }
+  progress.finish();
+
+  Summary dp_summary, plain_summary;
+  if (o.run_dp) dp_summary = summarise(dp, o.batch_size);
+  if (o.run_plain) plain_summary = summarise(plain, o.batch_size);
+  const double ratio = o.run_dp && o.run_plain ? bench::median_ratio(dp.round_median, plain.round_median) : NAN;
+
+  std::printf("\n%-8s %9s %11s %15s %12s\n", "kind", "steps/s", "samples/s", "median step ms", "last loss");
+  if (o.run_dp)
+    std::printf("%-8s %9.2f %11.0f %15.2f %12.4f\n", "DP", dp_summary.steps_per_s, dp_summary.samples_per_s,
+                dp_summary.median_ms, dp_trainer.last_loss());
+  if (o.run_plain)
+    std::printf("%-8s %9.2f %11.0f %15.2f %12.4f\n", "non-DP", plain_summary.steps_per_s, plain_summary.samples_per_s,
+                plain_summary.median_ms, plain_trainer.last_loss());
+  if (o.run_dp && o.run_plain)
+    std::printf("DP/non-DP step time: %.2fx (median of %lld per-round ratios); %.2fx from the overall medians\n", ratio,
+                static_cast<long long>(rounds), dp_summary.median_ms / plain_summary.median_ms);
+
+  std::printf("\nbreakdown, median ms per step (share of the sum of phase medians)\n");
+  std::printf("%-16s %16s %16s\n", "phase", "DP", "non-DP");
+  double dp_total = 0, plain_total = 0;
+  for (std::size_t p = 0; p < kPhases; ++p) {
+    dp_total += dp_summary.phase_ms[p];
+    plain_total += plain_summary.phase_ms[p];
+  }
+  for (std::size_t p = 0; p < kPhases; ++p) {
+    char dp_cell[32] = "-", plain_cell[32] = "-";
+    if (o.run_dp)
+      std::snprintf(dp_cell, sizeof dp_cell, "%7.2f (%3.0f%%)", dp_summary.phase_ms[p],
+                    100.0 * dp_summary.phase_ms[p] / dp_total);
+    if (o.run_plain && p != kClip)
+      std::snprintf(plain_cell, sizeof plain_cell, "%7.2f (%3.0f%%)", plain_summary.phase_ms[p],
+                    100.0 * plain_summary.phase_ms[p] / plain_total);
+    std::printf("%-16s %16s %16s\n", p == kUpdate && !o.run_dp ? "update" : kPhaseName[p], dp_cell, plain_cell);
+  }
+  if (o.run_plain) std::printf("(non-DP has no clipping; its update phase is SGD step + zero_grad, no noise)\n");
+  if (o.run_dp) std::printf("DP routes (Auto): %s\n", dp_trainer.routes().c_str());
+  const std::string load_after = bench::load_average();
+  std::printf("load average at the end: %s\n", load_after.c_str());
+  if (!o.json.empty())
+    write_json(o.json, o, o.run_dp ? &dp_summary : nullptr, o.run_plain ? &plain_summary : nullptr, ratio,
+               dp_trainer.routes(), load_before, load_after);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  try {
+    cli::ArgParser parser = make_parser();
+    parser.parse(cli::arguments(argc, argv));
+    if (parser.has("help")) {
+      std::cout << parser.help();
+      return 0;
+    }
+    options = read_options(parser);
+  } catch (const cli::UsageError& error) {
+    std::cerr << "bench_train: " << error.what() << " (see bench_train --help)\n";
+    return 2;
+  }
+  try {
+    return run(options);
+  } catch (const std::exception& error) {
+    std::fflush(stdout);
+    std::cerr << "bench_train: error: " << error.what() << "\n";
+    return 1;
+  }
+}
