@@ -1,5 +1,6 @@
 #include "veil/core/allocator.h"
 
+#include <bit>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -64,9 +65,17 @@ class CpuCachingAllocator final : public Allocator {
 
  private:
   static constexpr std::size_t kMaxCachedBytes = std::size_t{4} << 30;
+  // Size classes: multiples of 64 bytes up to 4 KiB, then eight classes per
+  // power of two (at most 12.5% slack). Poisson batches vary in size every
+  // step; exact sizes would rarely repeat and each miss of a large buffer
+  // costs a fresh mapping and its page faults.
   static std::size_t round_up(std::size_t nbytes) {
     const std::size_t n = nbytes == 0 ? 1 : nbytes;
-    return (n + kCpuAlignment - 1) / kCpuAlignment * kCpuAlignment;
+    std::size_t granule = kCpuAlignment;
+    if (n > 4096) {
+      granule = std::size_t{1} << (std::bit_width(n) - 1 - 3);  // a power of two, >= 512
+    }
+    return (n + granule - 1) / granule * granule;
   }
 
   std::mutex mutex_;

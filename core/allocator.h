@@ -4,8 +4,10 @@
 // Note [Caching allocators]
 // Training allocates the same sizes every step. Both the CPU and the CUDA
 // allocator keep freed blocks in per-size free lists and hand them out again,
-// so a steady-state step does no malloc/cudaMalloc. CPU blocks are 64-byte
-// aligned (one cache line, full AVX-512 vectors).
+// so a steady-state step does no malloc/cudaMalloc. The CPU allocator rounds
+// sizes up to classes (eight per power of two) so that the varying batch
+// sizes of Poisson sampling reuse blocks too. CPU blocks are 64-byte aligned
+// (one cache line, full AVX-512 vectors).
 #include <cstddef>
 
 #include "veil/core/device.h"
