@@ -27,6 +27,7 @@ set_target_properties(veil PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PRO
 
 # Code includes veil headers as <veil/module/file.h>, in the tree and once
 # installed. In the tree, build/include/veil is a link to the source root.
+include(GNUInstallDirs)  # CMAKE_INSTALL_INCLUDEDIR must be set on the first configure too
 set(veil_build_include ${PROJECT_BINARY_DIR}/include)
 file(MAKE_DIRECTORY ${veil_build_include})
 if(NOT EXISTS ${veil_build_include}/veil)

@@ -6,6 +6,7 @@
 #include "veil/core/error.h"
 #include "veil/layers/validator.h"
 #include "veil/privacy/noise_calibration.h"
+#include "veil/privacy/secure_rng.h"
 
 namespace veil {
 
@@ -27,7 +28,12 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   check_dp_compatible(model);
   model.set_per_sample({options.grad_sample_mode, options.loss_reduction});
   PrivateTraining out;
-  out.loader = std::make_shared<data::DPDataLoader>(loader, options.seed);
+  // In secure mode the batches must be unpredictable too: a known sampler
+  // seed reveals which examples each step used and voids the subsampling
+  // part of the guarantee.
+  std::uint64_t sampler_seed = options.seed;
+  if (secure_mode_) os_random_bytes(reinterpret_cast<std::uint8_t*>(&sampler_seed), sizeof(sampler_seed));
+  out.loader = std::make_shared<data::DPDataLoader>(loader, sampler_seed);
   DPOptimizerOptions dp;
   dp.noise_multiplier = noise_multiplier;
   dp.clipping.max_grad_norm = max_grad_norm;

@@ -28,8 +28,8 @@ namespace veil {
 struct MakePrivateOptions {
   LossReduction loss_reduction = LossReduction::Mean;  // must match the loss used
   GradSampleMode grad_sample_mode = GradSampleMode::Auto;
-  std::vector<double> per_layer_max_grad_norms;  // non-empty: per-layer clipping
-  std::uint64_t seed = 0;                        // sampling and noise (non-secure mode)
+  std::vector<double> per_layer_max_grad_norms{};  // non-empty: per-layer clipping
+  std::uint64_t seed = 0;  // sampling and noise; secure mode ignores it and seeds both from the OS
 };
 
 struct PrivateTraining {

@@ -74,3 +74,26 @@ TEST_CASE("A privacy budget refuses the step that would exceed it", "[e2e][budge
   REQUIRE(steps > 0);
   REQUIRE(engine.get_epsilon(1e-5).epsilon <= 3.0);
 }
+
+TEST_CASE("Secure mode draws batches and noise from the OS, not the seed", "[e2e][secure]") {
+  auto train = quadrant_dataset(200, 3);
+  data::DataLoader loader(train, 20, true, false, 3);
+  std::vector<std::vector<std::int64_t>> batches;
+  std::vector<std::vector<float>> weights;
+  for (int run = 0; run < 2; ++run) {
+    SampleConvNet model(7);
+    PrivacyEngine engine("rdp", /*secure_mode=*/true);
+    auto priv = engine.make_private(model, std::make_unique<SGD>(model.parameters(), SGDOptions{0.1}), loader, 1.0,
+                                    1.0, {.seed = 42});
+    batches.push_back(priv.loader->indices(0));
+    priv.loader->for_each_batch(0, 3, [&](std::int64_t, const data::Batch& b) {
+      cross_entropy(model(b.inputs), b.targets).backward();
+      priv.optimizer->step();
+    });
+    weights.push_back(model.parameters()[0].to_vector<float>());
+    REQUIRE(engine.get_epsilon(1e-5).epsilon > 0);
+  }
+  // With the same seed, a non-secure run would repeat both exactly.
+  REQUIRE(batches[0] != batches[1]);
+  REQUIRE(weights[0] != weights[1]);
+}

@@ -1,0 +1,55 @@
+# Installs veil from a build tree, moves the installed tree elsewhere (the
+# package must be relocatable), then configures, builds and runs
+# apps/embed_example against it as an outside project would.
+#
+#   cmake -D VEIL_BUILD_DIR=... -D EXAMPLE_DIR=... -D WORK_DIR=... -D GENERATOR=...
+#         -D CXX_COMPILER=... -D INCLUDEDIR=... -D LIBDIR=... -P test_install_consume.cmake
+# INCLUDEDIR and LIBDIR are veil's CMAKE_INSTALL_INCLUDEDIR and _LIBDIR.
+cmake_minimum_required(VERSION 3.25)  # script mode: current policies
+
+foreach(var IN ITEMS VEIL_BUILD_DIR EXAMPLE_DIR WORK_DIR GENERATOR CXX_COMPILER INCLUDEDIR LIBDIR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "test_install_consume.cmake: -D ${var}=... is required")
+  endif()
+endforeach()
+
+function(run_step what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${out}")
+  endif()
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE ${WORK_DIR})
+run_step("install" ${CMAKE_COMMAND} --install ${VEIL_BUILD_DIR} --prefix ${WORK_DIR}/staged --component veil)
+file(RENAME ${WORK_DIR}/staged ${WORK_DIR}/prefix)
+set(prefix ${WORK_DIR}/prefix)
+
+foreach(expected IN ITEMS ${INCLUDEDIR}/veil/veil.h ${INCLUDEDIR}/veil/core/tensor.h
+                          ${INCLUDEDIR}/veil/privacy/privacy_engine.h ${LIBDIR}/cmake/veil/veilConfig.cmake
+                          ${LIBDIR}/cmake/veil/veilConfigVersion.cmake ${LIBDIR}/cmake/veil/veilTargets.cmake)
+  if(NOT EXISTS ${prefix}/${expected})
+    message(FATAL_ERROR "the installed tree lacks ${expected}")
+  endif()
+endforeach()
+# Eigen is a private, build-time dependency: no installed header may need it.
+file(GLOB_RECURSE headers ${prefix}/${INCLUDEDIR}/*.h)
+foreach(header IN LISTS headers)
+  file(STRINGS ${header} eigen_includes REGEX "^[ \t]*#[ \t]*include[ \t]*[<\"][Ee]igen|unsupported/Eigen")
+  if(eigen_includes)
+    message(FATAL_ERROR "${header} includes Eigen: ${eigen_includes}")
+  endif()
+endforeach()
+
+run_step("configuring the example" ${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
+         -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix})
+run_step("building the example" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
+run_step("running the example" ${WORK_DIR}/build/embed_example)
+message("${step_output}")
+if(NOT step_output MATCHES "epsilon = ([0-9.e+-]+)")
+  message(FATAL_ERROR "the example printed no epsilon")
+endif()
+if(NOT CMAKE_MATCH_1 GREATER 0)
+  message(FATAL_ERROR "the example printed epsilon = ${CMAKE_MATCH_1}, expected a positive number")
+endif()
