@@ -80,13 +80,5 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(veil::cli::arguments(argc, argv));
-  } catch (const veil::cli::UsageError& error) {
-    std::cerr << "bench_accountant: " << error.what() << " (see bench_accountant --help)\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "bench_accountant: error: " << error.what() << "\n";
-    return 1;
-  }
+  return veil::cli::guarded_main("bench_accountant", [&] { return run(veil::cli::arguments(argc, argv)); });
 }

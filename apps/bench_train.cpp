@@ -329,24 +329,13 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options options;
-  try {
-    cli::ArgParser parser = make_parser();
-    parser.parse(cli::arguments(argc, argv));
+  return veil::cli::guarded_main("bench_train", [&] {
+    veil::cli::ArgParser parser = make_parser();
+    parser.parse(veil::cli::arguments(argc, argv));
     if (parser.has("help")) {
       std::cout << parser.help();
       return 0;
     }
-    options = read_options(parser);
-  } catch (const cli::UsageError& error) {
-    std::cerr << "bench_train: " << error.what() << " (see bench_train --help)\n";
-    return 2;
-  }
-  try {
-    return run(options);
-  } catch (const std::exception& error) {
-    std::fflush(stdout);
-    std::cerr << "bench_train: error: " << error.what() << "\n";
-    return 1;
-  }
+    return run(read_options(parser));
+  });
 }

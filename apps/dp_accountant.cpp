@@ -250,13 +250,5 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(veil::cli::arguments(argc, argv));
-  } catch (const UsageError& error) {
-    std::cerr << kProgram << ": " << error.what() << " (see " << kProgram << " --help)\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << kProgram << ": error: " << error.what() << "\n";
-    return 1;
-  }
+  return veil::cli::guarded_main(kProgram, [&] { return run(veil::cli::arguments(argc, argv)); });
 }

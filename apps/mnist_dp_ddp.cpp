@@ -316,27 +316,13 @@ int run(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  cli::ArgParser parser = make_parser();
-  Config config;
-  try {
-    parser.parse(cli::arguments(argc, argv));
+  return veil::cli::guarded_main("mnist_dp_ddp", [&] {
+    veil::cli::ArgParser parser = make_parser();
+    parser.parse(veil::cli::arguments(argc, argv));
     if (parser.has("help")) {
       std::cout << parser.help();
       return 0;
     }
-    config = read_config(parser);
-  } catch (const cli::UsageError& e) {
-    std::cerr << "mnist_dp_ddp: " << e.what() << " (see --help)\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_dp_ddp: " << e.what() << "\n";
-    return 2;
-  }
-  try {
-    return run(config);
-  } catch (const std::exception& e) {
-    std::cout << std::flush;
-    std::cerr << "mnist_dp_ddp: error: " << e.what() << "\n";
-    return 1;
-  }
+    return run(read_config(parser));
+  });
 }

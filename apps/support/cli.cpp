@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <iostream>
 #include <limits>
 #include <system_error>
 
@@ -152,6 +153,20 @@ std::string ArgParser::help() const {
     text += "\n";
   }
   return text;
+}
+
+int guarded_main(const char* program, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const UsageError& error) {
+    std::cout << std::flush;
+    std::cerr << program << ": " << error.what() << " (see " << program << " --help)\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cout << std::flush;
+    std::cerr << program << ": error: " << error.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace veil::cli

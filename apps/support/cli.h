@@ -17,6 +17,7 @@
 // Apps print UsageError's message on one line and exit with status 2. Asking
 // for a name the app never declared is the app's bug: std::logic_error.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -81,5 +82,11 @@ class ArgParser {
   std::vector<Spec> specs_;                     // in declaration order, for help()
   std::map<std::string, std::string> values_;  // given options and flags ("" for flags)
 };
+
+// The body of every app's main(): runs body() and turns a UsageError into
+// "program: message (see program --help)" with exit status 2, and any other
+// exception into "program: error: message" with status 1, after flushing
+// what the program already printed.
+int guarded_main(const char* program, const std::function<int()>& body);
 
 }  // namespace veil::cli
