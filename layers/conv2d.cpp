@@ -20,11 +20,9 @@ namespace veil {
 // [B*L, C_out]. The whole batch's forward, input gradient and weight gradient
 // are then each one GEMM per group, instead of B small ones that repack the
 // weight every time. Per-sample rules take sample i's block of L rows.
-struct Conv2d::Record {
+struct Conv2d::Record : PerSampleRecord {
   Tensor rows;  // [B, L, C_in*kh*kw]
   Tensor g;     // [B, L, C_out], scaled to per-example losses
-  std::int64_t batch = 0;
-  GradSampleMode route = GradSampleMode::Off;
   Tensor weight_samples;  // materialised [B, C_out, C_in/G*kh*kw], lazily
 };
 
@@ -216,15 +214,13 @@ Tensor Conv2d::forward(const Tensor& input) {
       }
       if (config.enabled()) {
         // Per-sample recording replaces the summed parameter gradients.
-        VEIL_CHECK(!record_) << describe() << " ran backward twice before its per-sample gradients were consumed; "
-                             << "a layer used twice in one step is not supported under DP";
         auto rec = std::make_shared<Record>();
         rec->rows = rows;
         const double scale = per_sample::reduction_scale(config.loss_reduction, batch);
         rec->g = scale == 1.0 ? g : mul_scalar(g, scale);
         rec->batch = batch;
         rec->route = choose_route(config.mode, d.l, d.k, d.out_per_group);
-        record_ = rec;
+        keep_record(rec, describe());
         return;
       }
       Tensor dw = Tensor::zeros(weight.shape(), g.dtype());
@@ -239,18 +235,10 @@ Tensor Conv2d::forward(const Tensor& input) {
 
 // ---- per-sample rule -----------------------------------------------------------
 
-bool Conv2d::has_per_sample() const { return record_ != nullptr; }
-
-std::int64_t Conv2d::per_sample_batch_size() const { return record_ ? record_->batch : 0; }
-
 std::vector<Tensor> Conv2d::per_sample_parameters() const {
   if (bias_.defined()) return {weight_, bias_};
   return {weight_};
 }
-
-GradSampleMode Conv2d::route_taken() const { return record_ ? record_->route : GradSampleMode::Off; }
-
-void Conv2d::clear_per_sample() { record_ = nullptr; }
 
 namespace {
 
@@ -261,8 +249,7 @@ ConvDims record_dims(const Tensor& rows, const Tensor& g, std::int64_t groups) {
 }  // namespace
 
 std::vector<Tensor> Conv2d::grad_samples() {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
   const ConvDims d = record_dims(r.rows, r.g, options_.groups);
   if (!r.weight_samples.defined()) {
     Shape shape{r.batch};
@@ -287,13 +274,9 @@ std::vector<Tensor> Conv2d::grad_samples() {
 }
 
 std::vector<Tensor> Conv2d::per_sample_sq_norms() {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
   std::vector<Tensor> norms;
-  if (r.route == GradSampleMode::Materialize) {
-    for (const Tensor& gs : grad_samples()) norms.push_back(per_sample::row_sq_norms(gs));
-    return norms;
-  }
+  if (r.route == GradSampleMode::Materialize) return per_sample::materialized_sq_norms(grad_samples());
   const ConvDims d = record_dims(r.rows, r.g, options_.groups);
   Tensor weight_norms = Tensor::empty({r.batch}, DType::Float64);
   double* pn = weight_norms.data<double>();
@@ -323,15 +306,10 @@ std::vector<Tensor> Conv2d::per_sample_sq_norms() {
 }
 
 void Conv2d::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded";
-  VEIL_CHECK(coeffs.size() == per_sample_parameters().size())
-      << describe() << ": " << coeffs.size() << " coefficient vectors for " << per_sample_parameters().size()
-      << " parameters";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
+  per_sample::check_coefficients(describe(), coeffs, per_sample_parameters().size());
   if (r.route == GradSampleMode::Materialize) {
-    const auto samples = grad_samples();
-    for (std::size_t p = 0; p < samples.size(); ++p)
-      per_sample::add_into_grad(per_sample_parameters()[p], per_sample::weighted_row_sum(samples[p], coeffs[p]));
+    per_sample::accumulate_materialized(per_sample_parameters(), grad_samples(), coeffs);
     return;
   }
   // Ghost: scale each example's output gradient by c_i, then the ordinary

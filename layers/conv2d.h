@@ -16,6 +16,7 @@
 
 #include "veil/core/ops.h"
 #include "veil/layers/module.h"
+#include "veil/layers/recorded_per_sample.h"
 
 namespace veil {
 
@@ -32,7 +33,7 @@ struct Conv2dOptions {
                               std::int64_t dilation = 1, std::int64_t groups = 1, bool bias = true);
 };
 
-class Conv2d : public Module, public PerSampleLayer {
+class Conv2d : public Module, public RecordedPerSample {
  public:
   Conv2d(std::int64_t in_channels, std::int64_t out_channels, const Conv2dOptions& options, std::uint64_t seed);
   // Square kernel shorthand: Conv2d(1, 16, 8, seed, /*stride=*/2, /*padding=*/3).
@@ -46,14 +47,10 @@ class Conv2d : public Module, public PerSampleLayer {
   const Tensor& bias() const { return bias_; }
   const Conv2dOptions& options() const { return options_; }
 
-  bool has_per_sample() const override;
-  std::int64_t per_sample_batch_size() const override;
   std::vector<Tensor> per_sample_parameters() const override;
   std::vector<Tensor> per_sample_sq_norms() override;
   void accumulate_weighted_grads(const std::vector<Tensor>& coeffs) override;
   std::vector<Tensor> grad_samples() override;
-  GradSampleMode route_taken() const override;
-  void clear_per_sample() override;
 
   struct Record;
 
@@ -69,7 +66,6 @@ class Conv2d : public Module, public PerSampleLayer {
   Conv2dOptions options_;
   Tensor weight_;
   Tensor bias_;  // undefined without bias
-  std::shared_ptr<Record> record_;
 };
 
 // Conv1d over [B, C_in, T]: a Conv2d with a 1 x k kernel on [B, C_in, 1, T].

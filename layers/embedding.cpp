@@ -13,10 +13,9 @@
 namespace veil {
 
 // indices [B, T] and g [B, T, D] (g already scaled to per-example losses).
-struct Embedding::Record {
+struct Embedding::Record : PerSampleRecord {
   Tensor indices, g;
-  std::int64_t batch = 0, positions = 1;
-  GradSampleMode route = GradSampleMode::Off;
+  std::int64_t positions = 1;
   Tensor weight_samples;  // materialised [B, V, D], lazily
 };
 
@@ -88,9 +87,7 @@ Tensor Embedding::forward(const Tensor& indices) {
       rec->batch = batch;
       rec->positions = positions;
       rec->route = config.mode == GradSampleMode::Materialize ? GradSampleMode::Materialize : GradSampleMode::Ghost;
-      VEIL_CHECK(!record_) << describe() << " ran backward twice before its per-sample gradients were "
-                           << "consumed; a layer used twice in one step is not supported under DP";
-      record_ = rec;
+      keep_record(rec, describe());
       return grads;
     }
     Tensor dw = Tensor::zeros({num_embeddings_, dim}, g.dtype());
@@ -105,23 +102,10 @@ Tensor Embedding::forward(const Tensor& indices) {
 
 // ---- per-sample rule -----------------------------------------------------------
 
-bool Embedding::has_per_sample() const { return record_ != nullptr; }
-
-std::int64_t Embedding::per_sample_batch_size() const { return record_ ? record_->batch : 0; }
-
 std::vector<Tensor> Embedding::per_sample_parameters() const { return {weight_}; }
 
-GradSampleMode Embedding::route_taken() const { return record_ ? record_->route : GradSampleMode::Off; }
-
-void Embedding::clear_per_sample() { record_ = nullptr; }
-
-void Embedding::require_record() const {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
-}
-
 std::vector<Tensor> Embedding::grad_samples() {
-  require_record();
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
   if (!r.weight_samples.defined()) {
     const std::int64_t b = r.batch, t = r.positions, v = num_embeddings_, d = embedding_dim_;
     r.weight_samples = Tensor::zeros({b, v, d}, r.g.dtype());
@@ -138,9 +122,8 @@ std::vector<Tensor> Embedding::grad_samples() {
 }
 
 std::vector<Tensor> Embedding::per_sample_sq_norms() {
-  require_record();
-  Record& r = *record_;
-  if (r.route == GradSampleMode::Materialize) return {per_sample::row_sq_norms(grad_samples()[0])};
+  Record& r = record<Record>(describe());
+  if (r.route == GradSampleMode::Materialize) return per_sample::materialized_sq_norms(grad_samples());
   const std::int64_t b = r.batch, t = r.positions, d = embedding_dim_;
   Tensor norms = Tensor::empty({b}, DType::Float64);
   double* pn = norms.data<double>();
@@ -171,13 +154,12 @@ std::vector<Tensor> Embedding::per_sample_sq_norms() {
 }
 
 void Embedding::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
-  require_record();
-  VEIL_CHECK(coeffs.size() == 1) << describe() << ": " << coeffs.size() << " coefficient vectors for 1 parameter";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
+  per_sample::check_coefficients(describe(), coeffs, 1);
   VEIL_CHECK(coeffs[0].numel() == r.batch)
       << describe() << ": " << coeffs[0].numel() << " coefficients for " << r.batch << " samples";
   if (r.route == GradSampleMode::Materialize) {
-    per_sample::add_into_grad(weight_, per_sample::weighted_row_sum(grad_samples()[0], coeffs[0]));
+    per_sample::accumulate_materialized(per_sample_parameters(), grad_samples(), coeffs);
     return;
   }
   const std::int64_t t = r.positions, d = embedding_dim_;

@@ -20,10 +20,11 @@
 #include <memory>
 
 #include "veil/layers/module.h"
+#include "veil/layers/recorded_per_sample.h"
 
 namespace veil {
 
-class Embedding : public Module, public PerSampleLayer {
+class Embedding : public Module, public RecordedPerSample {
  public:
   Embedding(std::int64_t num_embeddings, std::int64_t embedding_dim, std::uint64_t seed);
 
@@ -32,23 +33,17 @@ class Embedding : public Module, public PerSampleLayer {
 
   const Tensor& weight() const { return weight_; }
 
-  bool has_per_sample() const override;
-  std::int64_t per_sample_batch_size() const override;
   std::vector<Tensor> per_sample_parameters() const override;
   std::vector<Tensor> per_sample_sq_norms() override;
   void accumulate_weighted_grads(const std::vector<Tensor>& coeffs) override;
   std::vector<Tensor> grad_samples() override;
-  GradSampleMode route_taken() const override;
-  void clear_per_sample() override;
 
   struct Record;  // what backward keeps for the per-sample rule
 
  private:
-  void require_record() const;
 
   std::int64_t num_embeddings_, embedding_dim_;
   Tensor weight_;
-  std::shared_ptr<Record> record_;
 };
 
 }  // namespace veil

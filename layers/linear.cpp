@@ -14,10 +14,9 @@ namespace veil {
 
 // Rows are the B*T positions: x [N, D_in], g [N, D_out] (g already scaled
 // to per-example losses).
-struct Linear::Record {
+struct Linear::Record : PerSampleRecord {
   Tensor x, g;
-  std::int64_t batch = 0, positions = 1;
-  GradSampleMode route = GradSampleMode::Off;
+  std::int64_t positions = 1;
   Tensor weight_samples, bias_samples;  // materialised [B, ...], lazily
 };
 
@@ -90,9 +89,7 @@ Tensor Linear::forward(const Tensor& input) {
         rec->batch = batch;
         rec->positions = positions;
         rec->route = choose_route(config.mode, positions, in_features_, out_features_);
-        VEIL_CHECK(!record_) << describe() << " ran backward twice before its per-sample gradients were "
-                             << "consumed; a layer used twice in one step is not supported under DP";
-        record_ = rec;
+        keep_record(rec, describe());
         return;
       }
       Tensor dw = Tensor::empty(weight.shape(), g.dtype());
@@ -108,22 +105,13 @@ Tensor Linear::forward(const Tensor& input) {
 
 // ---- per-sample rule -----------------------------------------------------------
 
-bool Linear::has_per_sample() const { return record_ != nullptr; }
-
-std::int64_t Linear::per_sample_batch_size() const { return record_ ? record_->batch : 0; }
-
 std::vector<Tensor> Linear::per_sample_parameters() const {
   if (bias_.defined()) return {weight_, bias_};
   return {weight_};
 }
 
-GradSampleMode Linear::route_taken() const { return record_ ? record_->route : GradSampleMode::Off; }
-
-void Linear::clear_per_sample() { record_ = nullptr; }
-
 std::vector<Tensor> Linear::grad_samples() {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
   if (!r.weight_samples.defined()) {
     const std::int64_t b = r.batch, t = r.positions;
     r.weight_samples = Tensor::empty({b, out_features_, in_features_}, r.x.dtype());
@@ -145,13 +133,9 @@ std::vector<Tensor> Linear::grad_samples() {
 }
 
 std::vector<Tensor> Linear::per_sample_sq_norms() {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
   std::vector<Tensor> norms;
-  if (r.route == GradSampleMode::Materialize) {
-    for (const Tensor& gs : grad_samples()) norms.push_back(per_sample::row_sq_norms(gs));
-    return norms;
-  }
+  if (r.route == GradSampleMode::Materialize) return per_sample::materialized_sq_norms(grad_samples());
   const std::int64_t b = r.batch, t = r.positions;
   Tensor weight_norms = Tensor::empty({b}, DType::Float64);
   double* pn = weight_norms.data<double>();
@@ -179,16 +163,11 @@ std::vector<Tensor> Linear::per_sample_sq_norms() {
 }
 
 void Linear::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
-  VEIL_CHECK(record_) << describe() << ": no per-sample gradients recorded";
-  VEIL_CHECK(coeffs.size() == per_sample_parameters().size())
-      << describe() << ": " << coeffs.size() << " coefficient vectors for " << per_sample_parameters().size()
-      << " parameters";
-  Record& r = *record_;
+  Record& r = record<Record>(describe());
+  per_sample::check_coefficients(describe(), coeffs, per_sample_parameters().size());
   const std::int64_t b = r.batch, t = r.positions;
   if (r.route == GradSampleMode::Materialize) {
-    const auto samples = grad_samples();
-    for (std::size_t p = 0; p < samples.size(); ++p)
-      per_sample::add_into_grad(per_sample_parameters()[p], per_sample::weighted_row_sum(samples[p], coeffs[p]));
+    per_sample::accumulate_materialized(per_sample_parameters(), grad_samples(), coeffs);
     return;
   }
   // Ghost: scale each example's rows of g by c_i, then one GEMM over all rows.

@@ -13,10 +13,11 @@
 #include <memory>
 
 #include "veil/layers/module.h"
+#include "veil/layers/recorded_per_sample.h"
 
 namespace veil {
 
-class Linear : public Module, public PerSampleLayer {
+class Linear : public Module, public RecordedPerSample {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, std::uint64_t seed, bool bias = true);
 
@@ -26,14 +27,10 @@ class Linear : public Module, public PerSampleLayer {
   const Tensor& weight() const { return weight_; }
   const Tensor& bias() const { return bias_; }
 
-  bool has_per_sample() const override;
-  std::int64_t per_sample_batch_size() const override;
   std::vector<Tensor> per_sample_parameters() const override;
   std::vector<Tensor> per_sample_sq_norms() override;
   void accumulate_weighted_grads(const std::vector<Tensor>& coeffs) override;
   std::vector<Tensor> grad_samples() override;
-  GradSampleMode route_taken() const override;
-  void clear_per_sample() override;
 
   struct Record;  // what backward keeps for the per-sample rule
 
@@ -41,7 +38,6 @@ class Linear : public Module, public PerSampleLayer {
   std::int64_t in_features_, out_features_;
   Tensor weight_;
   Tensor bias_;  // undefined without bias
-  std::shared_ptr<Record> record_;
 };
 
 }  // namespace veil

@@ -73,6 +73,22 @@ void add_into_grad(const Tensor& param, const Tensor& update) {
   else param.set_grad(update.is_contiguous() ? update : update.contiguous());
 }
 
+std::vector<Tensor> materialized_sq_norms(const std::vector<Tensor>& samples) {
+  std::vector<Tensor> norms;
+  for (const Tensor& gs : samples) norms.push_back(row_sq_norms(gs));
+  return norms;
+}
+
+void accumulate_materialized(const std::vector<Tensor>& params, const std::vector<Tensor>& samples,
+                             const std::vector<Tensor>& coeffs) {
+  for (std::size_t p = 0; p < samples.size(); ++p) add_into_grad(params[p], weighted_row_sum(samples[p], coeffs[p]));
+}
+
+void check_coefficients(const std::string& layer, const std::vector<Tensor>& coeffs, std::size_t parameters) {
+  VEIL_CHECK(coeffs.size() == parameters)
+      << layer << ": " << coeffs.size() << " coefficient vectors for " << parameters << " parameters";
+}
+
 double reduction_scale(LossReduction reduction, std::int64_t batch) {
   return reduction == LossReduction::Mean ? static_cast<double>(batch) : 1.0;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the per-sample rules of parametric layers. All work on
 // contiguous CPU tensors; per-sample results are float64 [B].
+#include <string>
 #include <vector>
 
 #include "veil/core/tensor.h"
@@ -17,6 +18,14 @@ Tensor weighted_row_sum(const Tensor& per_sample, const Tensor& coeffs);
 Tensor scale_rows(const Tensor& per_sample, const Tensor& coeffs);
 // Adds `update` into p's .grad (creating it when absent).
 void add_into_grad(const Tensor& param, const Tensor& update);
+// The Materialize route of PerSampleLayer from per-sample gradients
+// `samples` (one [B, ...] per parameter): squared norms, and the weighted
+// sums added into the parameters' .grad.
+std::vector<Tensor> materialized_sq_norms(const std::vector<Tensor>& samples);
+void accumulate_materialized(const std::vector<Tensor>& params, const std::vector<Tensor>& samples,
+                             const std::vector<Tensor>& coeffs);
+// Checks that accumulate_weighted_grads got one coefficient vector per parameter.
+void check_coefficients(const std::string& layer, const std::vector<Tensor>& coeffs, std::size_t parameters);
 // The factor that turns output gradients into per-example-loss gradients
 // (Note [Per-sample gradient routes]): B for a mean loss, 1 for a sum.
 double reduction_scale(LossReduction reduction, std::int64_t batch);

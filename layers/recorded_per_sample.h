@@ -1,0 +1,44 @@
+#pragma once
+// RecordedPerSample: the bookkeeping shared by parametric layers whose
+// backward records factors for the per-sample rule (Linear, Conv2d,
+// Embedding). It holds the record of the last backward pass and answers the
+// PerSampleLayer queries that only read it; the layer implements the rule.
+// Each layer's record type derives from PerSampleRecord.
+#include <memory>
+#include <string>
+
+#include "veil/layers/per_sample.h"
+
+namespace veil {
+
+struct PerSampleRecord {
+  virtual ~PerSampleRecord() = default;
+  std::int64_t batch = 0;
+  GradSampleMode route = GradSampleMode::Off;
+};
+
+class RecordedPerSample : public PerSampleLayer {
+ public:
+  bool has_per_sample() const override { return record_ != nullptr; }
+  std::int64_t per_sample_batch_size() const override { return record_ ? record_->batch : 0; }
+  GradSampleMode route_taken() const override { return record_ ? record_->route : GradSampleMode::Off; }
+  void clear_per_sample() override { record_ = nullptr; }
+
+ protected:
+  // The record of the last backward, as the layer's own type; throws naming
+  // `layer` when there is none.
+  template <typename Record>
+  Record& record(const std::string& layer) const {
+    require_record(layer);
+    return static_cast<Record&>(*record_);
+  }
+  // Keeps a new record; refuses while the previous one is unconsumed.
+  void keep_record(std::shared_ptr<PerSampleRecord> record, const std::string& layer);
+
+ private:
+  void require_record(const std::string& layer) const;
+
+  std::shared_ptr<PerSampleRecord> record_;
+};
+
+}  // namespace veil
