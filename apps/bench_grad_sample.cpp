@@ -363,13 +363,5 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::guarded_main("bench_grad_sample", [&] {
-    veil::cli::ArgParser parser = make_parser();
-    parser.parse(veil::cli::arguments(argc, argv));
-    if (parser.has("help")) {
-      std::cout << parser.help();
-      return 0;
-    }
-    return run(read_options(parser));
-  });
+  return veil::cli::parse_and_run("bench_grad_sample", argc, argv, make_parser, read_options, run);
 }

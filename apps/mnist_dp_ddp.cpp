@@ -316,13 +316,5 @@ int run(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::guarded_main("mnist_dp_ddp", [&] {
-    veil::cli::ArgParser parser = make_parser();
-    parser.parse(veil::cli::arguments(argc, argv));
-    if (parser.has("help")) {
-      std::cout << parser.help();
-      return 0;
-    }
-    return run(read_config(parser));
-  });
+  return veil::cli::parse_and_run("mnist_dp_ddp", argc, argv, make_parser, read_config, run);
 }

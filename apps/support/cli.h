@@ -17,6 +17,7 @@
 // Apps print UsageError's message on one line and exit with status 2. Asking
 // for a name the app never declared is the app's bug: std::logic_error.
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -88,5 +89,21 @@ class ArgParser {
 // exception into "program: error: message" with status 1, after flushing
 // what the program already printed.
 int guarded_main(const char* program, const std::function<int()>& body);
+
+// main() of an app with one parser: parses argv with make(), prints --help,
+// else runs run(read(parser)), all inside guarded_main.
+template <typename Make, typename Read, typename Run>
+int parse_and_run(const char* program, int argc, const char* const* argv, const Make& make, const Read& read,
+                  const Run& run) {
+  return guarded_main(program, [&] {
+    ArgParser parser = make();
+    parser.parse(arguments(argc, argv));
+    if (parser.has("help")) {
+      std::fputs(parser.help().c_str(), stdout);
+      return 0;
+    }
+    return run(read(parser));
+  });
+}
 
 }  // namespace veil::cli

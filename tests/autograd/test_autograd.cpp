@@ -27,7 +27,7 @@ TEST_CASE("two backward calls accumulate into .grad", "[autograd]") {
   REQUIRE(!x.grad().defined());
   sum(x).backward();
   require_values(x.grad(), {3}, {1, 1, 1});
-  REQUIRE_THAT(error_of([&] { x.set_grad(Tensor::zeros({2}, DType::Float64)); }), Catch::Contains("[2]"));
+  REQUIRE_THAT(error_message([&] { x.set_grad(Tensor::zeros({2}, DType::Float64)); }), Catch::Contains("[2]"));
 }
 
 TEST_CASE("a tensor used twice (a diamond) gets the sum of both paths", "[autograd]") {
@@ -75,9 +75,9 @@ TEST_CASE("backward with an explicit gradient leaves that gradient untouched", "
   y.backward(seed);
   require_values(x.grad(), {2}, {2, 20});
   require_values(seed, {2}, {1, 10});
-  REQUIRE_THAT(error_of([&] { (x * 2.0).backward(Tensor::ones({3}, DType::Float64)); }),
+  REQUIRE_THAT(error_message([&] { (x * 2.0).backward(Tensor::ones({3}, DType::Float64)); }),
                Catch::Contains("[3]") && Catch::Contains("[2]"));
-  REQUIRE_THAT(error_of([&] { (x * 2.0).backward(Tensor::ones({2}, DType::Float32)); }),
+  REQUIRE_THAT(error_message([&] { (x * 2.0).backward(Tensor::ones({2}, DType::Float32)); }),
                Catch::Contains("float32") && Catch::Contains("float64"));
 }
 
@@ -96,7 +96,7 @@ TEST_CASE("NoGradGuard stops recording and restores the previous mode", "[autogr
       REQUIRE(!GradMode::is_enabled());
     }
     REQUIRE(!GradMode::is_enabled());
-    REQUIRE_THAT(error_of([&] { sum(y).backward(); }), Catch::Contains("does not require grad"));
+    REQUIRE_THAT(error_message([&] { sum(y).backward(); }), Catch::Contains("does not require grad"));
   }
   REQUIRE(GradMode::is_enabled());
   Tensor z = exp(x);
@@ -111,9 +111,9 @@ TEST_CASE("NoGradGuard stops recording and restores the previous mode", "[autogr
 TEST_CASE("backward needs a scalar or an explicit gradient", "[autograd][errors]") {
   Tensor x = rand({2, 3}, 3).set_requires_grad(true);
   Tensor y = x * 2.0;
-  REQUIRE_THAT(error_of([&] { y.backward(); }), Catch::Contains("[2, 3]"));
-  REQUIRE_THAT(error_of([&] { Tensor().backward(); }), Catch::Contains("undefined"));
-  REQUIRE_THAT(error_of([&] { rand({1}, 4).backward(); }), Catch::Contains("does not require grad"));
+  REQUIRE_THAT(error_message([&] { y.backward(); }), Catch::Contains("[2, 3]"));
+  REQUIRE_THAT(error_message([&] { Tensor().backward(); }), Catch::Contains("undefined"));
+  REQUIRE_THAT(error_message([&] { rand({1}, 4).backward(); }), Catch::Contains("does not require grad"));
   // A one-element non-scalar is fine.
   sum(x, {0, 1}, true).backward();
   require_values(x.grad(), {2, 3}, std::vector<double>(6, 1.0));
@@ -123,7 +123,7 @@ TEST_CASE("backward twice through the same graph throws a clear error", "[autogr
   Tensor x = rand({3}, 5).set_requires_grad(true);
   Tensor loss = sum(exp(x) * x);
   loss.backward();
-  const std::string msg = error_of([&] { loss.backward(); });
+  const std::string msg = error_message([&] { loss.backward(); });
   REQUIRE_THAT(msg, Catch::Contains("backward") && Catch::Contains("twice"));
   // Not reported as a veil bug: it is a usage error.
   REQUIRE_THAT(msg, !Catch::Contains("veil bug"));
@@ -168,8 +168,8 @@ TEST_CASE("the graph and its saved tensors are freed after backward", "[autograd
 TEST_CASE("set_requires_grad is for floating-point leaves only", "[autograd][errors]") {
   Tensor x = rand({2}, 7).set_requires_grad(true);
   Tensor y = x * 2.0;
-  REQUIRE_THAT(error_of([&] { y.set_requires_grad(true); }), Catch::Contains("non-leaf"));
-  REQUIRE_THAT(error_of([&] { Tensor::zeros({2}, DType::Int64).set_requires_grad(true); }),
+  REQUIRE_THAT(error_message([&] { y.set_requires_grad(true); }), Catch::Contains("non-leaf"));
+  REQUIRE_THAT(error_message([&] { Tensor::zeros({2}, DType::Int64).set_requires_grad(true); }),
                Catch::Contains("int64"));
   Tensor leaf = Tensor::zeros({2});
   REQUIRE(leaf.is_leaf());
@@ -241,6 +241,6 @@ TEST_CASE("gradcheck catches a wrong gradient", "[autograd]") {
   REQUIRE(!result.ok);
   REQUIRE_THAT(result.report, Catch::Contains("input 0"));
   REQUIRE(result.max_abs_error > 0.1);
-  REQUIRE_THAT(error_of([&] { autograd::gradcheck(wrong, {Tensor::zeros({2}).set_requires_grad(true)}); }),
+  REQUIRE_THAT(error_message([&] { autograd::gradcheck(wrong, {Tensor::zeros({2}).set_requires_grad(true)}); }),
                Catch::Contains("float64"));
 }

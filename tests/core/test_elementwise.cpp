@@ -110,11 +110,11 @@ TEST_CASE("binary ops on integer tensors compute in the integer type", "[element
 
 TEST_CASE("binary ops reject mismatched shapes and dtypes, naming them", "[elementwise][errors]") {
   Tensor a = Tensor::zeros({2, 3});
-  std::string msg = error_of([&] { add(a, Tensor::zeros({2})); });
+  std::string msg = error_message([&] { add(a, Tensor::zeros({2})); });
   REQUIRE_THAT(msg, Catch::Contains("[2, 3]") && Catch::Contains("[2]"));
-  msg = error_of([&] { mul(Tensor::zeros({4, 3}), Tensor::zeros({2, 3})); });
+  msg = error_message([&] { mul(Tensor::zeros({4, 3}), Tensor::zeros({2, 3})); });
   REQUIRE_THAT(msg, Catch::Contains("[4, 3]") && Catch::Contains("[2, 3]"));
-  msg = error_of([&] { sub(a, Tensor::zeros({2, 3}, DType::Float64)); });
+  msg = error_message([&] { sub(a, Tensor::zeros({2, 3}, DType::Float64)); });
   REQUIRE_THAT(msg, Catch::Contains("float32") && Catch::Contains("float64"));
 }
 
@@ -311,9 +311,9 @@ TEST_CASE("add_ accumulates alpha * other, broadcasting other and converting its
   f.add_(Tensor::from_vector<double>({0.25, 1e-3}, {2}), 2.0);
   require_values(f, {2}, {0.5, 2e-3}, 1e-9);
 
-  std::string msg = error_of([&] { a.add_(Tensor::zeros({4}, DType::Float64)); });
+  std::string msg = error_message([&] { a.add_(Tensor::zeros({4}, DType::Float64)); });
   REQUIRE_THAT(msg, Catch::Contains("[4]") && Catch::Contains("[2, 3]"));
-  msg = error_of([&] { Tensor::zeros({3}, DType::Float64).add_(a); });
+  msg = error_message([&] { Tensor::zeros({3}, DType::Float64).add_(a); });
   REQUIRE_THAT(msg, Catch::Contains("[2, 3]") && Catch::Contains("[3]"));
 }
 
@@ -343,7 +343,7 @@ TEST_CASE("copy_ converts dtype and copies across layouts", "[elementwise][inpla
   m.transpose(0, 1).copy_(Tensor::from_vector<double>({1, 2, 3, 4, 5, 6}, {6}));
   require_values(m, {2, 3}, {1, 3, 5, 2, 4, 6});
 
-  std::string msg = error_of([&] { f.copy_(Tensor::zeros({4})); });
+  std::string msg = error_message([&] { f.copy_(Tensor::zeros({4})); });
   REQUIRE_THAT(msg, Catch::Contains("[4]") && Catch::Contains("[2, 3]"));
 }
 
@@ -368,13 +368,13 @@ TEST_CASE("element-wise ops and their gradients accept zero-size tensors", "[ele
   REQUIRE(a.grad().shape() == Shape{0, 3});
   require_values(b.grad(), {3}, {0, 0, 0});
   REQUIRE(add(Tensor::zeros({0, 1}), Tensor::zeros({1, 4})).shape() == Shape{0, 4});
-  error_of([] { add(Tensor::zeros({0, 3}), Tensor::zeros({2, 3})); });
+  error_message([] { add(Tensor::zeros({0, 3}), Tensor::zeros({2, 3})); });
 }
 
 TEST_CASE("CUDA element-wise ops agree with the CPU loops", "[elementwise][cuda]") {
   if (!cuda_available()) {
     // Without a GPU, asking for one is a veil::Error, not a crash.
-    error_of([] { Tensor::zeros({2}, DType::Float32, Device::cuda()); });
+    error_message([] { Tensor::zeros({2}, DType::Float32, Device::cuda()); });
     WARN("no GPU visible: CPU-vs-CUDA element-wise agreement not checked");
     return;
   }

@@ -12,7 +12,7 @@
 #include "veil/core/tensor.h"
 
 using namespace veil;
-using veil::core_test::error_of;
+using veil::core_test::error_message;
 using veil::core_test::require_values;
 
 TEST_CASE("empty, zeros, ones, full and scalar have the requested shape, dtype and values", "[tensor]") {
@@ -70,30 +70,30 @@ TEST_CASE("from_vector and to_vector round-trip every dtype and convert on the w
 
 TEST_CASE("data<T>, item and from_vector reject misuse with useful messages", "[tensor][errors]") {
   Tensor f = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
-  std::string msg = error_of([&] { Tensor::from_vector<float>({1, 2, 3}, {2, 2}); });
+  std::string msg = error_message([&] { Tensor::from_vector<float>({1, 2, 3}, {2, 2}); });
   REQUIRE_THAT(msg, Catch::Contains("3 values") && Catch::Contains("[2, 2]"));
-  msg = error_of([&] { f.data<double>(); });
+  msg = error_message([&] { f.data<double>(); });
   REQUIRE_THAT(msg, Catch::Contains("float64") && Catch::Contains("float32"));
-  msg = error_of([&] { f.item(); });
+  msg = error_message([&] { f.item(); });
   REQUIRE_THAT(msg, Catch::Contains("[2, 3]"));
   REQUIRE(f.slice(0, 1, 2).slice(1, 2, 3).item() == 6.0);
   REQUIRE(f.slice(0, 1, 2).slice(1, 2, 3).reshape({}).item() == 6.0);
 
-  msg = error_of([&] { Tensor::empty({2, -1}); });
+  msg = error_message([&] { Tensor::empty({2, -1}); });
   REQUIRE_THAT(msg, Catch::Contains("[2, -1]"));
-  msg = error_of([&] { Tensor::empty(Shape(17, 1)); });
+  msg = error_message([&] { Tensor::empty(Shape(17, 1)); });
   REQUIRE_THAT(msg, Catch::Contains("16"));
-  msg = error_of([&] { f.size(2); });
+  msg = error_message([&] { f.size(2); });
   REQUIRE_THAT(msg, Catch::Contains("dimension 2") && Catch::Contains("rank 2"));
   REQUIRE(f.size(-1) == 3);
   REQUIRE(f.size(-2) == 2);
   // A scalar has no dimension 0: indexing it must throw, not read past the shape.
   Tensor s = Tensor::scalar(1.0);
-  msg = error_of([&] { s.size(0); });
+  msg = error_message([&] { s.size(0); });
   REQUIRE_THAT(msg, Catch::Contains("rank 0"));
-  error_of([&] { s.transpose(0, 0); });
-  error_of([&] { s.slice(0, 0, 1); });
-  error_of([&] { Tensor().raw_data(); });
+  error_message([&] { s.transpose(0, 0); });
+  error_message([&] { s.slice(0, 0, 1); });
+  error_message([&] { Tensor().raw_data(); });
 }
 
 TEST_CASE("reshape of contiguous data is a view sharing storage", "[tensor][views]") {
@@ -109,13 +109,13 @@ TEST_CASE("reshape of contiguous data is a view sharing storage", "[tensor][view
   REQUIRE(a.reshape({-1, 2}).shape() == Shape{3, 2});
   REQUIRE(a.reshape({1, -1, 1}).shape() == Shape{1, 6, 1});
   REQUIRE(Tensor::scalar(2).reshape({1, 1}).shape() == Shape{1, 1});
-  error_of([&] { a.reshape({}); });
+  error_message([&] { a.reshape({}); });
 
-  std::string msg = error_of([&] { a.reshape({4, 2}); });
+  std::string msg = error_message([&] { a.reshape({4, 2}); });
   REQUIRE_THAT(msg, Catch::Contains("[2, 3]") && Catch::Contains("[4, 2]"));
-  msg = error_of([&] { a.reshape({-1, -1}); });
+  msg = error_message([&] { a.reshape({-1, -1}); });
   REQUIRE_THAT(msg, Catch::Contains("-1"));
-  msg = error_of([&] { a.reshape({4, -1}); });
+  msg = error_message([&] { a.reshape({4, -1}); });
   REQUIRE_THAT(msg, Catch::Contains("[2, 3]") && Catch::Contains("[4, -1]"));
 
   // A reshaped slice that is contiguous stays a view with the slice's offset.
@@ -142,8 +142,8 @@ TEST_CASE("flatten merges the requested dimension range", "[tensor][views]") {
   REQUIRE(a.flatten(2, 2).shape() == Shape{2, 3, 4, 5});
   REQUIRE(a.flatten(1).storage() == a.storage());
   REQUIRE(Tensor::scalar(2).flatten().shape() == Shape{1});
-  error_of([&] { a.flatten(2, 1); });
-  error_of([&] { a.flatten(0, 4); });
+  error_message([&] { a.flatten(2, 1); });
+  error_message([&] { a.flatten(0, 4); });
 }
 
 TEST_CASE("slice is a view with an offset; writes through it reach the base", "[tensor][views]") {
@@ -169,11 +169,11 @@ TEST_CASE("slice is a view with an offset; writes through it reach the base", "[
 
   REQUIRE(a.slice(0, 2, 2).shape() == Shape{0, 4});
   REQUIRE(a.slice(-1, 0, 4).shape() == Shape{3, 4});
-  std::string msg = error_of([&] { a.slice(1, 2, 5); });
+  std::string msg = error_message([&] { a.slice(1, 2, 5); });
   REQUIRE_THAT(msg, Catch::Contains("[2, 5)") && Catch::Contains("[3, 4]"));
-  error_of([&] { a.slice(0, 2, 1); });
-  error_of([&] { a.slice(0, -1, 1); });
-  error_of([&] { a.slice(2, 0, 1); });
+  error_message([&] { a.slice(0, 2, 1); });
+  error_message([&] { a.slice(0, -1, 1); });
+  error_message([&] { a.slice(2, 0, 1); });
 }
 
 TEST_CASE("transpose swaps strides without copying; contiguous() and clone() copy", "[tensor][views]") {
@@ -254,11 +254,11 @@ TEST_CASE("zero-size tensors are created, viewed and copied without error", "[te
   f.add_(e);
   f.mul_(2);
   REQUIRE(Tensor::from_vector<float>({}, {0}).to_string().find("[0]") != std::string::npos);
-  std::string msg = error_of([&] { e.item(); });
+  std::string msg = error_message([&] { e.item(); });
   REQUIRE_THAT(msg, Catch::Contains("[0, 3]"));
   // [B, -1] cannot be inferred for B = 0; flatten can.
   Tensor images = Tensor::zeros({0, 4, 2, 2});
-  msg = error_of([&] { images.reshape({0, -1}); });
+  msg = error_message([&] { images.reshape({0, -1}); });
   REQUIRE_THAT(msg, Catch::Contains("[0, 4, 2, 2]") && Catch::Contains("flatten"));
   REQUIRE(images.flatten(1).shape() == Shape{0, 16});
 }
@@ -278,9 +278,9 @@ TEST_CASE("Device parses and prints cpu, cuda and cuda:N", "[tensor][device]") {
   REQUIRE(Device::parse("cpu") == Device::cpu());
   REQUIRE(Device::parse("cuda") == Device::cuda(0));
   REQUIRE(Device::parse("cuda:3") == Device::cuda(3));
-  REQUIRE_THAT(error_of([] { Device::parse("gpu"); }), Catch::Contains("'gpu'"));
-  REQUIRE_THAT(error_of([] { Device::parse("cuda:"); }), Catch::Contains("'cuda:'"));
-  REQUIRE_THAT(error_of([] { Device::parse("cuda:1x"); }), Catch::Contains("'cuda:1x'"));
+  REQUIRE_THAT(error_message([] { Device::parse("gpu"); }), Catch::Contains("'gpu'"));
+  REQUIRE_THAT(error_message([] { Device::parse("cuda:"); }), Catch::Contains("'cuda:'"));
+  REQUIRE_THAT(error_message([] { Device::parse("cuda:1x"); }), Catch::Contains("'cuda:1x'"));
   std::ostringstream os;
   os << Device::cpu() << " " << Device::cuda(2) << " " << DType::UInt8;
   REQUIRE(os.str() == "cpu cuda:2 uint8");
@@ -300,7 +300,7 @@ TEST_CASE("max_abs_diff and allclose compare values across dtypes and layouts", 
   REQUIRE(allclose(a, b, 0.34, 0.0));  // |4 - 3| <= 0.34 * 3, |2 - 2.5| <= 0.34 * 2.5
   REQUIRE(!allclose(a, b, 0.33, 0.0));
   REQUIRE(!allclose(a, a.reshape({4})));  // shapes differ
-  REQUIRE_THAT(error_of([&] { max_abs_diff(a, a.reshape({4})); }), Catch::Contains("[2, 2]") && Catch::Contains("[4]"));
+  REQUIRE_THAT(error_message([&] { max_abs_diff(a, a.reshape({4})); }), Catch::Contains("[2, 2]") && Catch::Contains("[4]"));
   const Tensor nan = Tensor::from_vector<double>({1.0, 2.0, std::nan(""), 4.0}, {2, 2});
   REQUIRE(std::isnan(max_abs_diff(a, nan)));
   REQUIRE(!allclose(nan, nan));

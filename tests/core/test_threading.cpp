@@ -41,7 +41,7 @@ TEST_CASE("set_num_threads controls num_threads and rejects 0", "[threads]") {
   REQUIRE(num_threads() == 1);
   set_num_threads(2);
   REQUIRE(num_threads() == 2);
-  REQUIRE_THAT(error_of([] { set_num_threads(0); }), Catch::Contains("0"));
+  REQUIRE_THAT(error_message([] { set_num_threads(0); }), Catch::Contains("0"));
   set_num_threads(saved);
 }
 

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/test_data.h"
 #include "veil/autograd/gradcheck.h"
 #include "veil/core/error.h"
 #include "veil/core/ops.h"
@@ -80,16 +81,7 @@ inline void require_gradcheck(const autograd::GradcheckFn& fn, std::vector<Tenso
   REQUIRE(result.ok);
 }
 
-// The message of the veil::Error that f() throws; fails when nothing is thrown.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const veil::Error& error) {
-    return error.what();
-  }
-  FAIL("expected a veil::Error, nothing was thrown");
-  return {};
-}
+// error_message(f): the message of the veil::Error f() throws (support/test_data.h).
+using test::error_message;
 
 }  // namespace veil::core_test

@@ -1,0 +1,63 @@
+#include "veil/core/caching_allocator.h"
+
+#include <bit>
+
+#include "veil/core/error.h"
+
+namespace veil {
+
+CachingAllocator::CachingAllocator(const char* device_name, RawAllocate raw_allocate, RawFree raw_free,
+                                   std::size_t max_cached_bytes)
+    : device_name_(device_name), raw_allocate_(raw_allocate), raw_free_(raw_free), max_cached_bytes_(max_cached_bytes) {}
+
+CachingAllocator::~CachingAllocator() { empty_cache(); }
+
+std::size_t CachingAllocator::size_class(std::size_t nbytes) {
+  const std::size_t n = nbytes == 0 ? 1 : nbytes;
+  std::size_t granule = kCpuAlignment;
+  if (n > 4096) granule = std::size_t{1} << (std::bit_width(n) - 1 - 3);  // a power of two, >= 512
+  return (n + granule - 1) / granule * granule;
+}
+
+void* CachingAllocator::allocate(std::size_t nbytes) {
+  const std::size_t size = size_class(nbytes);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(size);
+    if (it != free_.end() && !it->second.empty()) {
+      void* ptr = it->second.back();
+      it->second.pop_back();
+      cached_bytes_ -= size;
+      return ptr;
+    }
+  }
+  void* ptr = raw_allocate_(size);
+  if (ptr == nullptr) {
+    empty_cache();  // give the cached blocks back, then try once more
+    ptr = raw_allocate_(size);
+  }
+  VEIL_CHECK(ptr != nullptr) << "out of " << device_name_ << " memory allocating " << nbytes << " bytes";
+  return ptr;
+}
+
+void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
+  if (ptr == nullptr) return;
+  const std::size_t size = size_class(nbytes);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (cached_bytes_ + size > max_cached_bytes_) {
+    raw_free_(ptr);
+    return;
+  }
+  free_[size].push_back(ptr);
+  cached_bytes_ += size;
+}
+
+void CachingAllocator::empty_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [size, blocks] : free_)
+    for (void* ptr : blocks) raw_free_(ptr);
+  free_.clear();
+  cached_bytes_ = 0;
+}
+
+}  // namespace veil

@@ -1,0 +1,42 @@
+#pragma once
+// CachingAllocator: the allocator behind both devices (Note [Caching
+// allocators] in core/allocator.h). It keeps freed blocks in free lists per
+// size class and hands them out again; only the raw allocation and release
+// differ by device.
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "veil/core/allocator.h"
+
+namespace veil {
+
+class CachingAllocator final : public Allocator {
+ public:
+  using RawAllocate = void* (*)(std::size_t nbytes);  // nullptr when out of memory
+  using RawFree = void (*)(void* ptr);
+
+  CachingAllocator(const char* device_name, RawAllocate raw_allocate, RawFree raw_free, std::size_t max_cached_bytes);
+  ~CachingAllocator() override;
+
+  void* allocate(std::size_t nbytes) override;
+  void deallocate(void* ptr, std::size_t nbytes) override;
+  void empty_cache() override;
+
+  // Multiples of 64 bytes up to 4 KiB, then eight classes per power of two
+  // (at most 12.5% slack): Poisson batches vary in size every step, and
+  // exact sizes would rarely repeat.
+  static std::size_t size_class(std::size_t nbytes);
+
+ private:
+  const char* device_name_;
+  RawAllocate raw_allocate_;
+  RawFree raw_free_;
+  std::size_t max_cached_bytes_;
+  std::mutex mutex_;
+  std::map<std::size_t, std::vector<void*>> free_;
+  std::size_t cached_bytes_ = 0;
+};
+
+}  // namespace veil
