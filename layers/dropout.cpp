@@ -11,7 +11,10 @@ namespace veil {
 
 Dropout::Dropout(double p, std::uint64_t seed) : Module("Dropout"), p_(p), seed_(seed) {
   VEIL_CHECK(p >= 0.0 && p <= 1.0) << "Dropout: probability " << p << " is outside [0, 1]";
+  calls_ = register_buffer("calls", Tensor::zeros({1}, DType::Int64));
 }
+
+std::uint64_t Dropout::calls() const { return static_cast<std::uint64_t>(calls_.data<std::int64_t>()[0]); }
 
 std::string Dropout::describe() const {
   std::ostringstream os;
@@ -27,7 +30,7 @@ Tensor Dropout::forward(const Tensor& input) {
   // streams under the same seed also initialise weights (Linear(.., seed)),
   // and a mask must not reuse those numbers.
   Tensor u = Tensor::empty(input.shape(), DType::Float32);
-  philox_fill_uniform(u.data<float>(), u.numel(), PhiloxState{seed_, philox_stream(PhiloxPurpose::kDropout, calls_++), 0, 0},
+  philox_fill_uniform(u.data<float>(), u.numel(), PhiloxState{seed_, philox_stream(PhiloxPurpose::kDropout, static_cast<std::uint64_t>(calls_.data<std::int64_t>()[0]++)), 0, 0},
                       0.0f, 1.0f);
   // p = 1 drops everything; the scale of the (absent) survivors is moot.
   const double scale = p_ < 1.0 ? 1.0 / (1.0 - p_) : 0.0;

@@ -11,6 +11,8 @@
 // training forward: successive calls draw different masks, and two Dropouts
 // built with the same seed draw the same sequence. The mask depends only on
 // (seed, call, element index), not on the input's dtype or the thread count.
+// The counter is the buffer "calls", so a checkpoint's state dict resumes
+// the mask sequence where it stopped.
 #include <cstdint>
 
 #include "veil/layers/module.h"
@@ -25,12 +27,12 @@ class Dropout : public Module {
 
   double p() const { return p_; }
   // Training forwards run so far (the next mask's stream id).
-  std::uint64_t calls() const { return calls_; }
+  std::uint64_t calls() const;
 
  private:
   double p_;
   std::uint64_t seed_;
-  std::uint64_t calls_ = 0;
+  Tensor calls_;  // int64 [1]
 };
 
 }  // namespace veil

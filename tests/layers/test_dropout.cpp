@@ -118,3 +118,19 @@ TEST_CASE("Dropout masks come from the dropout streams, not the weight-initialis
   REQUIRE(agree < 0.55 * static_cast<double>(w.size()));
   REQUIRE(agree > 0.45 * static_cast<double>(w.size()));
 }
+
+TEST_CASE("Dropout's mask sequence resumes from its state dict", "[layers][dropout]") {
+  Dropout original(0.5, 21);
+  const Tensor x = Tensor::ones({4, 8});
+  original(x);
+  original(x);
+  const StateDict saved = original.state_dict();
+  REQUIRE(saved.count("calls") == 1);
+  const Tensor third = original(x);
+  Dropout resumed(0.5, 21);
+  resumed.load_state_dict(saved);
+  REQUIRE(resumed.calls() == 2);
+  REQUIRE(max_abs_diff(resumed(x), third) == 0.0);
+  Dropout fresh(0.5, 21);
+  REQUIRE(max_abs_diff(fresh(x), third) > 0.0);  // a fresh one starts the sequence over
+}
