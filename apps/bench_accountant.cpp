@@ -17,6 +17,7 @@
 namespace {
 
 using veil::cli::ArgParser;
+using veil::cli::parse_or_help;
 namespace privacy = veil::privacy;
 
 constexpr double kSampleRate = 1.0 / 300;
@@ -34,11 +35,7 @@ int run(const std::vector<std::string>& args) {
       .option("calibration-repeats", "R", "runs per calibration timing (median reported)", "3")
       .option("max-steps", "N", "largest step count to time (1e3, 1e4, 1e5 up to N)", "100000")
       .flag("json", "also print one JSON object per row");
-  parser.parse(args);
-  if (parser.has("help")) {
-    std::cout << parser.help();
-    return 0;
-  }
+  if (parse_or_help(parser, args)) return 0;
   const int repeats = int(parser.get_int("repeats", 5));
   const int calibration_repeats = int(parser.get_int("calibration-repeats", 3));
   const std::int64_t max_steps = parser.get_int("max-steps", 100000);

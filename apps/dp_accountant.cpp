@@ -24,6 +24,7 @@
 namespace {
 
 using veil::cli::ArgParser;
+using veil::cli::parse_or_help;
 using veil::cli::JsonLine;
 using veil::cli::UsageError;
 namespace privacy = veil::privacy;
@@ -168,11 +169,7 @@ int run_epsilon(const std::vector<std::string>& args) {
                    "(noise std / clipping norm) and the given number of steps, at delta.");
   parser.option("sigma", "S", "noise multiplier > 0");
   add_schedule_options(parser);
-  parser.parse(args);
-  if (parser.has("help")) {
-    std::cout << parser.help();
-    return 0;
-  }
+  if (parse_or_help(parser, args)) return 0;
   const Schedule schedule = read_schedule(parser);
   const double sigma = parser.get_double("sigma");
   require(sigma > 0.0, "--sigma must be > 0, got " + show(sigma));
@@ -200,11 +197,7 @@ int run_sigma(const std::vector<std::string>& args) {
   parser.option("target-epsilon", "E", "target epsilon > 0")
       .option("tolerance", "T", "relative precision of sigma", "0.001");
   add_schedule_options(parser);
-  parser.parse(args);
-  if (parser.has("help")) {
-    std::cout << parser.help();
-    return 0;
-  }
+  if (parse_or_help(parser, args)) return 0;
   const Schedule schedule = read_schedule(parser);
   require(schedule.steps >= 1, "--steps must be >= 1 to calibrate noise, got " + std::to_string(schedule.steps));
   const double target = parser.get_double("target-epsilon");

@@ -155,6 +155,13 @@ std::string ArgParser::help() const {
   return text;
 }
 
+bool parse_or_help(ArgParser& parser, const std::vector<std::string>& args) {
+  parser.parse(args);
+  if (!parser.has("help")) return false;
+  std::cout << parser.help();
+  return true;
+}
+
 int guarded_main(const char* program, const std::function<int()>& body) {
   try {
     return body();

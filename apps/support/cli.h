@@ -17,7 +17,6 @@
 // Apps print UsageError's message on one line and exit with status 2. Asking
 // for a name the app never declared is the app's bug: std::logic_error.
 #include <cstdint>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -90,6 +89,10 @@ class ArgParser {
 // what the program already printed.
 int guarded_main(const char* program, const std::function<int()>& body);
 
+// Parses args into parser; when --help was given, prints the help and
+// returns true (the caller then exits 0).
+bool parse_or_help(ArgParser& parser, const std::vector<std::string>& args);
+
 // main() of an app with one parser: parses argv with make(), prints --help,
 // else runs run(read(parser)), all inside guarded_main.
 template <typename Make, typename Read, typename Run>
@@ -97,11 +100,7 @@ int parse_and_run(const char* program, int argc, const char* const* argv, const 
                   const Run& run) {
   return guarded_main(program, [&] {
     ArgParser parser = make();
-    parser.parse(arguments(argc, argv));
-    if (parser.has("help")) {
-      std::fputs(parser.help().c_str(), stdout);
-      return 0;
-    }
+    if (parse_or_help(parser, arguments(argc, argv))) return 0;
     return run(read(parser));
   });
 }
