@@ -27,6 +27,24 @@ PoolShape pool_shape(const Tensor& x, const Conv2dGeometry& g, const char* op) {
 
 namespace {
 
+// Calls visit(output_index, input_index) for every in-image tap of plane
+// p, output by output, taps in row-major order (both indices are flat over
+// the whole tensor).
+template <typename Visit>
+void for_each_tap(const PoolShape& s, const Conv2dGeometry& g, std::int64_t p, const Visit& visit) {
+  for (std::int64_t y = 0; y < s.out_h; ++y)
+    for (std::int64_t xo = 0; xo < s.out_w; ++xo)
+      for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
+        const std::int64_t iy = y * g.stride_h - g.pad_h + ki * g.dilation_h;
+        if (iy < 0 || iy >= s.height) continue;
+        for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
+          const std::int64_t ix = xo * g.stride_w - g.pad_w + kj * g.dilation_w;
+          if (ix < 0 || ix >= s.width) continue;
+          visit((p * s.out_h + y) * s.out_w + xo, p * s.height * s.width + iy * s.width + ix);
+        }
+      }
+}
+
 // Each output's maximum and its flat index within the plane (-1 where a
 // window sees only padding); ties keep the first tap in row-major order.
 template <typename T>
@@ -34,28 +52,15 @@ void max_pool_with_indices(const T* px, const PoolShape& s, const Conv2dGeometry
                            std::int64_t* indices) {
   parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
     for (std::int64_t p = p0; p < p1; ++p) {
-      const T* plane = px + p * s.height * s.width;
-      for (std::int64_t y = 0; y < s.out_h; ++y)
-        for (std::int64_t xo = 0; xo < s.out_w; ++xo) {
-          T best = -std::numeric_limits<T>::infinity();
-          std::int64_t best_index = -1;
-          for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
-            const std::int64_t iy = y * g.stride_h - g.pad_h + ki * g.dilation_h;
-            if (iy < 0 || iy >= s.height) continue;
-            for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
-              const std::int64_t ix = xo * g.stride_w - g.pad_w + kj * g.dilation_w;
-              if (ix < 0 || ix >= s.width) continue;
-              const T v = plane[iy * s.width + ix];
-              if (v > best || best_index < 0) {
-                best = v;
-                best_index = iy * s.width + ix;
-              }
-            }
-          }
-          const std::int64_t o = (p * s.out_h + y) * s.out_w + xo;
-          values[o] = best;
-          indices[o] = best_index;
+      const std::int64_t first = p * s.out_h * s.out_w, count = s.out_h * s.out_w;
+      std::fill(values + first, values + first + count, -std::numeric_limits<T>::infinity());
+      std::fill(indices + first, indices + first + count, std::int64_t{-1});
+      for_each_tap(s, g, p, [&](std::int64_t o, std::int64_t i) {
+        if (px[i] > values[o] || indices[o] < 0) {
+          values[o] = px[i];
+          indices[o] = i - p * s.height * s.width;
         }
+      });
     }
   });
 }
@@ -251,27 +256,13 @@ Tensor avg_pool2d(const Tensor& x_in, const Conv2dGeometry& g) {
   Tensor out = Tensor::empty({x.size(0), x.size(1), s.out_h, s.out_w}, x.dtype());
   // Padding counts as zeros: every window divides by the full kernel size.
   const double scale = 1.0 / static_cast<double>(g.kernel_h * g.kernel_w);
-  // Calls visit(output_index, input_index) for every in-image tap of a plane.
-  auto for_each_tap = [g, s](std::int64_t p, const auto& visit) {
-    for (std::int64_t y = 0; y < s.out_h; ++y)
-      for (std::int64_t xo = 0; xo < s.out_w; ++xo)
-        for (std::int64_t ki = 0; ki < g.kernel_h; ++ki) {
-          const std::int64_t iy = y * g.stride_h - g.pad_h + ki * g.dilation_h;
-          if (iy < 0 || iy >= s.height) continue;
-          for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
-            const std::int64_t ix = xo * g.stride_w - g.pad_w + kj * g.dilation_w;
-            if (ix < 0 || ix >= s.width) continue;
-            visit((p * s.out_h + y) * s.out_w + xo, p * s.height * s.width + iy * s.width + ix);
-          }
-        }
-  };
   dispatch_floating(x.dtype(), "avg_pool2d", [&]<typename T>() {
     const T* px = x.data<T>();
     T* po = out.data<T>();
     std::fill(po, po + out.numel(), T(0));
     parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
       for (std::int64_t p = p0; p < p1; ++p)
-        for_each_tap(p, [&](std::int64_t o, std::int64_t i) { po[o] += static_cast<T>(scale) * px[i]; });
+        for_each_tap(s, g, p, [&](std::int64_t o, std::int64_t i) { po[o] += static_cast<T>(scale) * px[i]; });
     });
   });
   const Shape input_shape = x.shape();
@@ -283,7 +274,7 @@ Tensor avg_pool2d(const Tensor& x_in, const Conv2dGeometry& g) {
       T* pd = dx.data<T>();
       parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
         for (std::int64_t p = p0; p < p1; ++p)
-          for_each_tap(p, [&](std::int64_t o, std::int64_t i) { pd[i] += static_cast<T>(scale) * pg[o]; });
+          for_each_tap(s, g, p, [&](std::int64_t o, std::int64_t i) { pd[i] += static_cast<T>(scale) * pg[o]; });
       });
     });
     return std::vector<Tensor>{dx};
