@@ -45,10 +45,17 @@ class Accountant {
   const PrivacyLedger& history() const { return history_; }
 
   // Smallest epsilon this accountant certifies for the history at `delta`,
-  // 0 < delta < 1 (throws veil::Error otherwise). An empty history gives 0.
-  virtual EpsilonResult get_epsilon(double delta) const = 0;
+  // 0 < delta < 1 (throws veil::Error otherwise). An empty history gives 0;
+  // a history with a noiseless step (PrivacyLedger::has_noiseless_step)
+  // gives +infinity in every accountant, whatever came before or after it.
+  EpsilonResult get_epsilon(double delta) const;
 
   virtual std::string name() const = 0;
+
+ protected:
+  // get_epsilon for a history whose every step with q > 0 has sigma > 0
+  // (steps with q = 0 cost nothing and may have sigma 0); delta is valid.
+  virtual EpsilonResult compute_epsilon(double delta) const = 0;
 
  private:
   PrivacyLedger history_;

@@ -69,7 +69,7 @@ void DPOptimizer::step() {
     accumulate_microbatch();
   if (step_guard_) {
     privacy::PrivacyLedger after = ledger_;
-    after.record(options_.sample_rate, std::max(options_.noise_multiplier, 1e-300));
+    after.record(options_.sample_rate, options_.noise_multiplier);
     step_guard_(after);
   }
   // A parameter no example reached (an empty Poisson batch) still gets noise.
@@ -83,7 +83,7 @@ void DPOptimizer::step() {
   if (options_.noise_multiplier > 0) add_noise();
   for (const Tensor& p : parameters_) p.grad().mul_(1.0 / options_.expected_batch_size);
   optimizer_->step();
-  if (options_.noise_multiplier > 0) ledger_.record(options_.sample_rate, options_.noise_multiplier);
+  ledger_.record(options_.sample_rate, options_.noise_multiplier);  // sigma 0 too: epsilon is then infinite
   ++steps_;
   optimizer_->zero_grad();
   pending_examples_ = 0;

@@ -47,7 +47,7 @@ double GdpAccountant::mu() const {
   return std::sqrt(mu_squared);
 }
 
-EpsilonResult GdpAccountant::get_epsilon(double delta) const {
+EpsilonResult GdpAccountant::compute_epsilon(double delta) const {
   return {gaussian_dp_epsilon(mu(), delta), std::numeric_limits<double>::quiet_NaN()};
 }
 

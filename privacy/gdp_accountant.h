@@ -28,11 +28,13 @@ double gaussian_dp_epsilon(double mu, double delta);
 
 class GdpAccountant final : public Accountant {
  public:
-  EpsilonResult get_epsilon(double delta) const override;
   std::string name() const override { return "gdp"; }
 
   // The central-limit mu of the history (0 when empty).
   double mu() const;
+
+ private:
+  EpsilonResult compute_epsilon(double delta) const override;
 };
 
 }  // namespace veil::privacy

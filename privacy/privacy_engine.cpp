@@ -61,8 +61,6 @@ PrivateTraining PrivacyEngine::make_private_with_epsilon(Module& model, std::uni
 
 privacy::EpsilonResult PrivacyEngine::get_epsilon(double delta) const {
   VEIL_CHECK(optimizer_) << "get_epsilon before make_private";
-  if (optimizer_->options().noise_multiplier == 0 && optimizer_->steps_taken() > 0)
-    return {std::numeric_limits<double>::infinity(), std::nan("")};
   return epsilon_of(optimizer_->ledger(), accountant_, delta);
 }
 

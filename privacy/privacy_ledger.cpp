@@ -1,5 +1,6 @@
 #include "veil/privacy/privacy_ledger.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -51,8 +52,8 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 void PrivacyLedger::record(double sample_rate, double noise_multiplier, std::int64_t steps) {
   VEIL_CHECK(sample_rate >= 0.0 && sample_rate <= 1.0)
       << "sample rate must lie in [0, 1], got " << sample_rate;
-  VEIL_CHECK(noise_multiplier > 0.0 && std::isfinite(noise_multiplier))
-      << "noise multiplier must be finite and > 0, got " << noise_multiplier;
+  VEIL_CHECK(noise_multiplier >= 0.0 && std::isfinite(noise_multiplier))
+      << "noise multiplier must be finite and >= 0, got " << noise_multiplier;
   VEIL_CHECK(steps >= 0) << "step count must be >= 0, got " << steps;
   if (steps == 0) return;
   VEIL_CHECK(steps <= std::numeric_limits<std::int64_t>::max() - total_steps_)
@@ -64,6 +65,11 @@ void PrivacyLedger::record(double sample_rate, double noise_multiplier, std::int
     return;
   }
   entries_.push_back({sample_rate, noise_multiplier, steps});
+}
+
+bool PrivacyLedger::has_noiseless_step() const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [](const LedgerEntry& e) { return e.noise_multiplier == 0.0 && e.sample_rate > 0.0; });
 }
 
 std::string PrivacyLedger::to_string() const {

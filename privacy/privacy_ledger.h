@@ -31,7 +31,7 @@ class Accountant;
 
 struct LedgerEntry {
   double sample_rate;       // q in [0, 1]
-  double noise_multiplier;  // sigma > 0, finite
+  double noise_multiplier;  // sigma >= 0, finite; 0 is a step without noise
   std::int64_t steps;       // >= 1
 
   bool operator==(const LedgerEntry&) const = default;
@@ -41,13 +41,18 @@ class PrivacyLedger {
  public:
   // Appends `steps` steps at (sample_rate, noise_multiplier), merging into the
   // last entry when both values are equal. steps == 0 records nothing.
-  // Throws veil::Error for q outside [0, 1], sigma not finite and positive,
+  // Every step is recorded, a noiseless one (sigma 0) too: it makes epsilon
+  // infinite from then on (see has_noiseless_step).
+  // Throws veil::Error for q outside [0, 1], sigma negative or not finite,
   // negative steps, or a total step count that would overflow.
   void record(double sample_rate, double noise_multiplier, std::int64_t steps = 1);
 
   const std::vector<LedgerEntry>& entries() const { return entries_; }
   std::int64_t total_steps() const { return total_steps_; }
   bool empty() const { return entries_.empty(); }
+  // True when some step ran without noise (sigma 0) on a non-empty sample
+  // (q > 0): no accountant can then give a finite epsilon.
+  bool has_noiseless_step() const;
 
   std::string to_string() const;
   // Throws veil::Error naming the line for malformed or out-of-range text.

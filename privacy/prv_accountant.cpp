@@ -314,7 +314,7 @@ PrvAccountant::PrvAccountant(PrvOptions options) : options_(options) {
       << "PRV max_grid_size must be a power of two >= 1024, got " << options_.max_grid_size;
 }
 
-EpsilonResult PrvAccountant::get_epsilon(double delta) const {
+EpsilonResult PrvAccountant::compute_epsilon(double delta) const {
   return {compute(delta).epsilon, std::numeric_limits<double>::quiet_NaN()};
 }
 

@@ -67,13 +67,13 @@ class PrvAccountant final : public Accountant {
   // eps_error > 0, 0 < delta_error < 1, max_grid_size a power of two >= 1024.
   explicit PrvAccountant(PrvOptions options = {});
 
-  EpsilonResult get_epsilon(double delta) const override;
   std::string name() const override { return "prv"; }
 
   // get_epsilon with the details of the computation.
   PrvResult compute(double delta) const;
 
  private:
+  EpsilonResult compute_epsilon(double delta) const override;
   PrvOptions options_;
 };
 

@@ -129,6 +129,7 @@ RdpAccountant::RdpAccountant(std::vector<double> orders) : orders_(std::move(ord
 std::vector<double> RdpAccountant::composed_rdp() const {
   std::vector<double> total(orders_.size(), 0.0);
   for (const LedgerEntry& entry : history().entries()) {
+    if (entry.sample_rate == 0.0) continue;  // costs nothing, and sigma may be 0
     for (std::size_t k = 0; k < orders_.size(); ++k) {
       total[k] += double(entry.steps) *
                   subsampled_gaussian_rdp(entry.sample_rate, entry.noise_multiplier, orders_[k]);
@@ -137,8 +138,7 @@ std::vector<double> RdpAccountant::composed_rdp() const {
   return total;
 }
 
-EpsilonResult RdpAccountant::get_epsilon(double delta) const {
-  VEIL_CHECK(delta > 0.0 && delta < 1.0) << "delta must lie in (0, 1), got " << delta;
+EpsilonResult RdpAccountant::compute_epsilon(double delta) const {
   const bool no_private_step =
       std::none_of(history().entries().begin(), history().entries().end(),
                    [](const LedgerEntry& entry) { return entry.sample_rate > 0.0; });

@@ -43,7 +43,6 @@ class RdpAccountant final : public Accountant {
   // Every order must be > 1.
   explicit RdpAccountant(std::vector<double> orders = default_rdp_orders());
 
-  EpsilonResult get_epsilon(double delta) const override;
   std::string name() const override { return "rdp"; }
 
   const std::vector<double>& orders() const { return orders_; }
@@ -51,6 +50,7 @@ class RdpAccountant final : public Accountant {
   std::vector<double> composed_rdp() const;
 
  private:
+  EpsilonResult compute_epsilon(double delta) const override;
   std::vector<double> orders_;
 };
 

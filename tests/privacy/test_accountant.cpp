@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 
 #include "veil/core/error.h"
@@ -17,6 +18,28 @@ TEST_CASE("make_accountant builds each accountant by name", "[privacy][accountan
     accountant->step(1.0, 0.01, 50);
     CHECK(accountant->history().total_steps() == 150);
     CHECK(accountant->get_epsilon(1e-5).epsilon > 0.0);
+  }
+}
+
+TEST_CASE("a noiseless step makes epsilon infinite in every accountant, before or after noisy steps",
+          "[privacy][accountant]") {
+  for (const std::string name : {"rdp", "prv", "gdp"}) {
+    INFO(name);
+    auto before = make_accountant(name);
+    before->step(0.0, 1.0 / 300, 20);
+    before->step(1.0, 1.0 / 300, 20);
+    CHECK(std::isinf(before->get_epsilon(1e-5).epsilon));
+    auto after = make_accountant(name);
+    after->step(1.0, 1.0 / 300, 20);
+    after->step(0.0, 1.0 / 300, 1);
+    CHECK(std::isinf(after->get_epsilon(1e-5).epsilon));
+    // q = 0 costs nothing, noise or not.
+    auto unsampled = make_accountant(name);
+    unsampled->step(1.0, 1.0 / 300, 20);
+    const double noisy_only = unsampled->get_epsilon(1e-5).epsilon;
+    unsampled->step(0.0, 0.0, 5);
+    CHECK(unsampled->get_epsilon(1e-5).epsilon == noisy_only);
+    CHECK_THROWS_WITH(unsampled->get_epsilon(0.0), Catch::Contains("delta must lie in (0, 1)"));
   }
 }
 

@@ -33,12 +33,26 @@ TEST_CASE("ledger merges consecutive equal (q, sigma) only", "[privacy][ledger]"
   CHECK(PrivacyLedger().empty());
 }
 
+TEST_CASE("ledger records noiseless steps and flags them", "[privacy][ledger]") {
+  PrivacyLedger ledger;
+  ledger.record(0.01, 0.0, 20);
+  ledger.record(0.01, 1.0, 20);
+  REQUIRE(ledger.entries().size() == 2);
+  CHECK(ledger.entries()[0] == LedgerEntry{0.01, 0.0, 20});
+  CHECK(ledger.total_steps() == 40);
+  CHECK(ledger.has_noiseless_step());
+  CHECK(PrivacyLedger::from_string(ledger.to_string()) == ledger);
+  // q = 0 samples nobody: no privacy is spent, with or without noise.
+  PrivacyLedger empty_batches;
+  empty_batches.record(0.0, 0.0, 5);
+  CHECK_FALSE(empty_batches.has_noiseless_step());
+}
+
 TEST_CASE("ledger rejects invalid records", "[privacy][ledger]") {
   PrivacyLedger ledger;
   CHECK_THROWS_AS(ledger.record(-0.1, 1.0), veil::Error);
   CHECK_THROWS_AS(ledger.record(1.1, 1.0), veil::Error);
   CHECK_THROWS_AS(ledger.record(std::nan(""), 1.0), veil::Error);
-  CHECK_THROWS_AS(ledger.record(0.1, 0.0), veil::Error);
   CHECK_THROWS_AS(ledger.record(0.1, -1.0), veil::Error);
   CHECK_THROWS_AS(ledger.record(0.1, std::numeric_limits<double>::infinity()), veil::Error);
   CHECK_THROWS_AS(ledger.record(0.1, 1.0, -1), veil::Error);
@@ -87,7 +101,7 @@ TEST_CASE("ledger parser rejects malformed text with the line", "[privacy][ledge
   CHECK_THROWS_WITH(PrivacyLedger::from_string(head + "0.1 1 5\n0.2 1 5\n"), Catch::Contains("truncated"));
   for (const std::string bad_line :
        {"abc 1 5", "0.1 1", "0.1 1 5 6", "0.1 1 5 ", " 0.1 1 5", "0.1  1 5", "1.5 1 5", "-0.1 1 5",
-        "nan 1 5", "0.1 0 5", "0.1 -1 5", "0.1 inf 5", "0.1 1 0", "0.1 1 -3", "0.1 1 1.5", "0.1 1 5x",
+        "nan 1 5", "0.1 -1 5", "0.1 inf 5", "0.1 1 0", "0.1 1 -3", "0.1 1 1.5", "0.1 1 5x",
         "0x1p-3 1 5", "0.1 1 99999999999999999999", "0.1 1 5\r"}) {
     INFO("line: '" << bad_line << "'");
     CHECK_THROWS_WITH(PrivacyLedger::from_string(head + bad_line + "\n"), Catch::Contains("line 3"));

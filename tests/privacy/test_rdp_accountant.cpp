@@ -179,7 +179,7 @@ TEST_CASE("RDP edge cases and argument errors", "[privacy][rdp]") {
   CHECK_THROWS_AS(accountant.get_epsilon(0.0), veil::Error);
   CHECK_THROWS_AS(accountant.get_epsilon(1.0), veil::Error);
   CHECK_THROWS_AS(accountant.step(1.0, 1.5), veil::Error);
-  CHECK_THROWS_AS(accountant.step(0.0, 0.1), veil::Error);
+  CHECK_THROWS_AS(accountant.step(-1.0, 0.1), veil::Error);
   CHECK_THROWS_AS(accountant.step(1.0, 0.1, -1), veil::Error);
   CHECK_THROWS_AS(RdpAccountant({1.0, 2.0}), veil::Error);
   CHECK_THROWS_AS(subsampled_gaussian_rdp(0.1, 1.0, 0.5), veil::Error);
