@@ -43,6 +43,25 @@ bool exclusively_owned(const Tensor& t) {
 
 }  // namespace
 
+namespace {
+thread_local std::uint64_t backward_passes = 0;
+thread_local std::uint64_t pass_in_progress = 0;
+
+// Sets the pass id for the scope of one run_backward.
+class BackwardPassScope {
+ public:
+  BackwardPassScope() : previous_(pass_in_progress) { pass_in_progress = ++backward_passes; }
+  ~BackwardPassScope() { pass_in_progress = previous_; }
+  BackwardPassScope(const BackwardPassScope&) = delete;
+  BackwardPassScope& operator=(const BackwardPassScope&) = delete;
+
+ private:
+  std::uint64_t previous_;
+};
+}  // namespace
+
+std::uint64_t current_backward_pass() { return pass_in_progress; }
+
 void run_backward(const Tensor& root, const Tensor& grad_output) {
   VEIL_CHECK(root.defined()) << "backward() on an undefined tensor";
   std::shared_ptr<Node> root_node = gradient_edge(root);
@@ -60,6 +79,7 @@ void run_backward(const Tensor& root, const Tensor& grad_output) {
       << root.dtype() << " on " << root.device();
 
   NoGradGuard no_grad;  // backward formulas are not differentiated again
+  const BackwardPassScope pass;
   auto dependencies = count_dependencies(root_node.get());
   std::unordered_map<Node*, Tensor> pending;
   // Keeps every node alive until it has run, even when the tensors that

@@ -82,5 +82,9 @@ Tensor record_op(const char* name, Tensor output, const std::vector<Tensor>& inp
 // Runs backward from root with seed gradient grad_output (see
 // Tensor::backward).
 void run_backward(const Tensor& root, const Tensor& grad_output);
+// Identifies the run_backward call in progress on this thread (a new value
+// for each call; 0 outside any). Per-sample layers use it to tell a layer
+// called twice in one graph from two separate backward passes.
+std::uint64_t current_backward_pass();
 
 }  // namespace veil::autograd

@@ -23,7 +23,18 @@ namespace veil {
 struct Conv2d::Record : PerSampleRecord {
   Tensor rows;  // [B, L, C_in*kh*kw]
   Tensor g;     // [B, L, C_out], scaled to per-example losses
+  std::int64_t groups = 1;
+  GradSampleMode requested = GradSampleMode::Auto;
   Tensor weight_samples;  // materialised [B, C_out, C_in/G*kh*kw], lazily
+
+  // Another call's output positions join this call's L, example by example.
+  void append_call(const PerSampleRecord& other) override {
+    const auto& o = static_cast<const Record&>(other);
+    rows = concat({rows, o.rows}, 1);
+    g = concat({g, o.g}, 1);
+    route = choose_route(requested, rows.size(1), rows.size(2) / groups, g.size(2) / groups);
+    weight_samples = Tensor();
+  }
 };
 
 Conv2dOptions Conv2dOptions::square(std::int64_t kernel, std::int64_t stride, std::int64_t padding,
@@ -219,6 +230,8 @@ Tensor Conv2d::forward(const Tensor& input) {
         const double scale = per_sample::reduction_scale(config.loss_reduction, batch);
         rec->g = scale == 1.0 ? g : mul_scalar(g, scale);
         rec->batch = batch;
+        rec->groups = d.groups;
+        rec->requested = config.mode;
         rec->route = choose_route(config.mode, d.l, d.k, d.out_per_group);
         keep_record(rec, describe());
         return;
@@ -315,13 +328,16 @@ void Conv2d::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
   // Ghost: scale each example's output gradient by c_i, then the ordinary
   // weight-gradient GEMMs over all rows.
   const ConvDims d = record_dims(r.rows, r.g, options_.groups);
-  const Tensor g_scaled = per_sample::scale_rows(r.g, coeffs[0]);
-  Tensor dw = Tensor::zeros(weight_.shape(), r.g.dtype());
-  dispatch_floating(r.g.dtype(), "Conv2d weighted grads", [&]<typename T>() {
-    accumulate_weight_grad(r.rows.data<T>(), g_scaled.data<T>(), r.batch * d.l, d, dw.data<T>());
-  });
-  per_sample::add_into_grad(weight_, dw);
-  if (bias_.defined())
+  if (coeffs[0].defined()) {
+    const Tensor g_scaled = per_sample::scale_rows(r.g, coeffs[0]);
+    const Tensor rows = per_sample::zero_dropped_rows(r.rows, coeffs[0]);
+    Tensor dw = Tensor::zeros(weight_.shape(), r.g.dtype());
+    dispatch_floating(r.g.dtype(), "Conv2d weighted grads", [&]<typename T>() {
+      accumulate_weight_grad(rows.data<T>(), g_scaled.data<T>(), r.batch * d.l, d, dw.data<T>());
+    });
+    per_sample::add_into_grad(weight_, dw);
+  }
+  if (bias_.defined() && coeffs[1].defined())
     per_sample::add_into_grad(bias_, sum(sum_positions(per_sample::scale_rows(r.g, coeffs[1])), {0}));
 }
 

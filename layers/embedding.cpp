@@ -17,6 +17,15 @@ struct Embedding::Record : PerSampleRecord {
   Tensor indices, g;
   std::int64_t positions = 1;
   Tensor weight_samples;  // materialised [B, V, D], lazily
+
+  // Another call's looked-up positions join this call's, example by example.
+  void append_call(const PerSampleRecord& other) override {
+    const auto& o = static_cast<const Record&>(other);
+    indices = concat({indices, o.indices}, 1);
+    g = concat({g, o.g}, 1);
+    positions += o.positions;
+    weight_samples = Tensor();
+  }
 };
 
 namespace {
@@ -156,6 +165,7 @@ std::vector<Tensor> Embedding::per_sample_sq_norms() {
 void Embedding::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
   Record& r = record<Record>(describe());
   per_sample::check_coefficients(describe(), coeffs, 1);
+  if (!coeffs[0].defined()) return;
   VEIL_CHECK(coeffs[0].numel() == r.batch)
       << describe() << ": " << coeffs[0].numel() << " coefficients for " << r.batch << " samples";
   if (r.route == GradSampleMode::Materialize) {
@@ -170,7 +180,7 @@ void Embedding::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
     const T* pg = r.g.data<T>();
     // Serial over examples: two examples may hit the same row.
     for (std::int64_t i = 0; i < r.batch; ++i)
-      scatter_add_rows(dw.data<T>(), pi + i * t, pg + i * t * d, t, d, static_cast<T>(c[i]));
+      if (c[i] != 0.0) scatter_add_rows(dw.data<T>(), pi + i * t, pg + i * t * d, t, d, static_cast<T>(c[i]));
   });
   per_sample::add_into_grad(weight_, dw);
 }

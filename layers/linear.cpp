@@ -17,7 +17,20 @@ namespace veil {
 struct Linear::Record : PerSampleRecord {
   Tensor x, g;
   std::int64_t positions = 1;
+  GradSampleMode requested = GradSampleMode::Auto;
   Tensor weight_samples, bias_samples;  // materialised [B, ...], lazily
+
+  // Another call's positions join this call's, example by example.
+  void append_call(const PerSampleRecord& other) override {
+    const auto& o = static_cast<const Record&>(other);
+    const std::int64_t in = x.size(1), out = g.size(1), total = positions + o.positions;
+    x = concat({x.reshape({batch, positions, in}), o.x.reshape({batch, o.positions, in})}, 1).reshape({batch * total, in});
+    g = concat({g.reshape({batch, positions, out}), o.g.reshape({batch, o.positions, out})}, 1)
+            .reshape({batch * total, out});
+    positions = total;
+    route = choose_route(requested, positions, in, out);
+    weight_samples = bias_samples = Tensor();
+  }
 };
 
 Linear::Linear(std::int64_t in_features, std::int64_t out_features, std::uint64_t seed, bool bias)
@@ -27,6 +40,17 @@ Linear::Linear(std::int64_t in_features, std::int64_t out_features, std::uint64_
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
   weight_ = register_parameter("weight", Tensor::uniform({out_features, in_features}, -bound, bound, seed, 0));
   if (bias) bias_ = register_parameter("bias", Tensor::uniform({out_features}, -bound, bound, seed, 1));
+}
+
+Linear::Linear(Tensor weight, Tensor bias) : Module("Linear") {
+  VEIL_CHECK(weight.defined() && weight.dim() == 2 && is_floating(weight.dtype()))
+      << "Linear: a shared weight must be a floating-point [out_features, in_features] tensor";
+  out_features_ = weight.size(0);
+  in_features_ = weight.size(1);
+  VEIL_CHECK(!bias.defined() || (bias.shape() == Shape{out_features_} && bias.dtype() == weight.dtype()))
+      << "Linear: a shared bias must have shape [" << out_features_ << "] and the weight's dtype";
+  weight_ = register_parameter("weight", std::move(weight));
+  if (bias.defined()) bias_ = register_parameter("bias", std::move(bias));
 }
 
 std::string Linear::describe() const {
@@ -88,6 +112,7 @@ Tensor Linear::forward(const Tensor& input) {
         rec->g = (scale == 1.0 ? g : mul_scalar(g, scale)).reshape({rows, out_features_});
         rec->batch = batch;
         rec->positions = positions;
+        rec->requested = config.mode;
         rec->route = choose_route(config.mode, positions, in_features_, out_features_);
         keep_record(rec, describe());
         return;
@@ -171,14 +196,17 @@ void Linear::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
     return;
   }
   // Ghost: scale each example's rows of g by c_i, then one GEMM over all rows.
-  const Tensor g_scaled = per_sample::scale_rows(r.g.reshape({b, t, out_features_}), coeffs[0]);
-  Tensor dw = Tensor::empty(weight_.shape(), r.x.dtype());
-  dispatch_floating(r.x.dtype(), "Linear weighted grads", [&]<typename T>() {
-    cpu::gemm<T>(true, false, out_features_, in_features_, b * t, T(1), g_scaled.data<T>(), out_features_,
-                 r.x.data<T>(), in_features_, T(0), dw.data<T>(), in_features_);
-  });
-  per_sample::add_into_grad(weight_, dw);
-  if (bias_.defined()) {
+  if (coeffs[0].defined()) {
+    const Tensor g_scaled = per_sample::scale_rows(r.g.reshape({b, t, out_features_}), coeffs[0]);
+    const Tensor x = per_sample::zero_dropped_rows(r.x.reshape({b, t, in_features_}), coeffs[0]);
+    Tensor dw = Tensor::empty(weight_.shape(), r.x.dtype());
+    dispatch_floating(r.x.dtype(), "Linear weighted grads", [&]<typename T>() {
+      cpu::gemm<T>(true, false, out_features_, in_features_, b * t, T(1), g_scaled.data<T>(), out_features_,
+                   x.data<T>(), in_features_, T(0), dw.data<T>(), in_features_);
+    });
+    per_sample::add_into_grad(weight_, dw);
+  }
+  if (bias_.defined() && coeffs[1].defined()) {
     const Tensor g_bias = per_sample::scale_rows(r.g.reshape({b, t, out_features_}), coeffs[1]);
     per_sample::add_into_grad(bias_, sum(g_bias, {0, 1}));
   }

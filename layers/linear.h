@@ -20,6 +20,12 @@ namespace veil {
 class Linear : public Module, public RecordedPerSample {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, std::uint64_t seed, bool bias = true);
+  // A Linear over existing parameters, shared with the layers that own them
+  // (e.g. an output projection tied to an Embedding's weight [V, D]): weight
+  // [D_out, D_in], bias [D_out] or undefined. Under DP the per-sample
+  // gradients of a shared parameter are summed over all its layers before
+  // clipping (Note [Shared parameters and repeated layers]).
+  explicit Linear(Tensor weight, Tensor bias = Tensor());
 
   Tensor forward(const Tensor& input) override;
   std::string describe() const override;

@@ -1,5 +1,6 @@
 #include "veil/layers/materialized_per_sample.h"
 
+#include "veil/autograd/node.h"
 #include "veil/core/error.h"
 #include "veil/core/ops.h"
 #include "veil/layers/module.h"
@@ -15,13 +16,22 @@ std::vector<Tensor> MaterializedPerSampleLayer::finish_parameter_grads(std::vect
     for (std::size_t p = 0; p < samples.size(); ++p) grads[p] = sum(samples[p], {0});
     return grads;
   }
-  VEIL_CHECK(!recorded_ || samples.empty())
-      << layer_name() << " ran backward twice before its per-sample gradients were consumed; a layer used twice in one "
-      << "step is not supported under DP";
   const double scale = per_sample::reduction_scale(config.loss_reduction, batch);
   for (Tensor& s : samples)
     if (scale != 1.0) s = mul_scalar(s, scale);
+  const std::uint64_t pass = autograd::current_backward_pass();
+  // A parameter-free instance is never clipped, so never cleared: nothing to merge.
+  if (recorded_ && !samples.empty()) {
+    // Another call in the same forward: its per-sample gradients add up
+    // (Note [Shared parameters and repeated layers]).
+    check_same_backward_pass(backward_pass_, pass, layer_name());
+    VEIL_CHECK(batch == batch_) << layer_name() << " recorded batches of " << batch_ << " and " << batch
+                                << " examples before its per-sample gradients were consumed";
+    for (std::size_t p = 0; p < samples.size(); ++p) samples_[p] = add(samples_[p], samples[p]);
+    return grads;
+  }
   samples_ = std::move(samples);
+  backward_pass_ = pass;
   batch_ = batch;
   recorded_ = true;
   return grads;
@@ -51,10 +61,8 @@ std::vector<Tensor> MaterializedPerSampleLayer::per_sample_sq_norms() {
 void MaterializedPerSampleLayer::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
   require_record();
   const std::vector<Tensor> params = per_sample_parameters();
-  VEIL_CHECK(coeffs.size() == params.size())
-      << layer_name() << ": " << coeffs.size() << " coefficient vectors for " << params.size() << " parameters";
-  for (std::size_t p = 0; p < params.size(); ++p)
-    per_sample::add_into_grad(params[p], per_sample::weighted_row_sum(samples_[p], coeffs[p]));
+  per_sample::check_coefficients(layer_name(), coeffs, params.size());
+  per_sample::accumulate_materialized(params, samples_, coeffs);
 }
 
 void MaterializedPerSampleLayer::clear_per_sample() {

@@ -43,6 +43,7 @@ class MaterializedPerSampleLayer : public PerSampleLayer {
 
   bool recorded_ = false;
   std::int64_t batch_ = 0;
+  std::uint64_t backward_pass_ = 0;
   std::vector<Tensor> samples_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <unordered_set>
 
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/error.h"
@@ -31,23 +32,30 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
 }
 
 void Module::collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>* params,
-                     std::vector<std::pair<std::string, Tensor>>* buffers) const {
+                     std::vector<std::pair<std::string, Tensor>>* buffers,
+                     std::unordered_set<const TensorImpl*>* seen) const {
+  // A tensor shared by several modules is listed once, under its first name.
+  const auto keep = [seen](const Tensor& t) { return seen->insert(t.impl()).second; };
   if (params)
-    for (const auto& [name, t] : parameters_) params->emplace_back(prefix + name, t);
+    for (const auto& [name, t] : parameters_)
+      if (keep(t)) params->emplace_back(prefix + name, t);
   if (buffers)
-    for (const auto& [name, t] : buffers_) buffers->emplace_back(prefix + name, t);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", params, buffers);
+    for (const auto& [name, t] : buffers_)
+      if (keep(t)) buffers->emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", params, buffers, seen);
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
   std::vector<std::pair<std::string, Tensor>> out;
-  collect("", &out, nullptr);
+  std::unordered_set<const TensorImpl*> seen;
+  collect("", &out, nullptr, &seen);
   return out;
 }
 
 std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
   std::vector<std::pair<std::string, Tensor>> out;
-  collect("", nullptr, &out);
+  std::unordered_set<const TensorImpl*> seen;
+  collect("", nullptr, &out, &seen);
   return out;
 }
 
@@ -164,10 +172,13 @@ std::vector<PerSampleLayer*> Module::per_sample_layers() {
   // nothing to clip, and their backward may never run (an input that needs
   // no gradient): listing them would make clipping wait for a record that
   // never comes.
-  if (auto* self = dynamic_cast<PerSampleLayer*>(this); self && !self->per_sample_parameters().empty())
-    out.push_back(self);
+  // A layer object registered twice in the tree is listed once.
+  const auto add = [&out](PerSampleLayer* layer) {
+    if (std::find(out.begin(), out.end(), layer) == out.end()) out.push_back(layer);
+  };
+  if (auto* self = dynamic_cast<PerSampleLayer*>(this); self && !self->per_sample_parameters().empty()) add(self);
   for (auto& [name, child] : children_)
-    for (PerSampleLayer* layer : child->per_sample_layers()) out.push_back(layer);
+    for (PerSampleLayer* layer : child->per_sample_layers()) add(layer);
   return out;
 }
 

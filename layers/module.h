@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,7 +44,9 @@ class Module {
   // The module tree, one line per module, indented by depth.
   std::string to_string() const;
 
-  // Parameters of this module and all descendants, in registration order.
+  // Parameters of this module and all descendants, in registration order. A
+  // tensor registered by several modules (shared weights) is listed once,
+  // under the first name the walk meets.
   std::vector<Tensor> parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
   std::vector<std::pair<std::string, Tensor>> named_buffers() const;
@@ -71,7 +74,8 @@ class Module {
   // Per-sample gradient recording for DP, set on the whole tree.
   void set_per_sample(const PerSampleConfig& config);
   const PerSampleConfig& per_sample_config() const { return per_sample_; }
-  // Modules in this tree whose parameters produce per-sample gradients.
+  // Modules in this tree whose parameters produce per-sample gradients, each
+  // once.
   std::vector<PerSampleLayer*> per_sample_layers();
 
  protected:
@@ -86,7 +90,8 @@ class Module {
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   void collect(const std::string& prefix, std::vector<std::pair<std::string, Tensor>>* params,
-               std::vector<std::pair<std::string, Tensor>>* buffers) const;
+               std::vector<std::pair<std::string, Tensor>>* buffers,
+               std::unordered_set<const TensorImpl*>* seen) const;
 
   std::string type_name_;
   bool training_ = true;

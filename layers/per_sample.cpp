@@ -27,4 +27,10 @@ GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, st
                                                                                 : GradSampleMode::Materialize;
 }
 
+void check_same_backward_pass(std::uint64_t recorded, std::uint64_t incoming, const std::string& layer) {
+  VEIL_CHECK(recorded == incoming)
+      << layer << " ran backward twice before its per-sample gradients were consumed; clip the first micro-batch "
+      << "(DPOptimizer::accumulate_microbatch) or step before the next backward pass";
+}
+
 }  // namespace veil

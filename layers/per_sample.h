@@ -13,6 +13,19 @@
 // Auto picks, per layer and from the shapes, the route with fewer
 // multiply-adds. Both routes give the same numbers (tested).
 //
+// Note [Shared parameters and repeated layers]
+// The gradient of example i is a sum over every place a parameter is used:
+//  - a layer called k times in one forward pass records each call, and the
+//    records are folded into one (for the "rows times output gradients" rule
+//    of Linear and the convolutions: the positions of the calls concatenated,
+//    so dW_i = sum over all positions of g^T x, and ghost norms include the
+//    cross terms between calls); norms are taken of the sum, never summed;
+//  - a parameter shared by several layers (Linear(embedding->weight()))
+//    gets the materialised per-sample gradients of each layer summed before
+//    its norm and its clipped sum (privacy/clipping.cpp).
+// A parameter used outside any per-sample layer (e.g. through matmul) has
+// no per-sample gradient: DPOptimizer refuses the step.
+//
 // Loss reduction: with a mean-reduced loss the output gradient carries a 1/B
 // factor; the layer multiplies it back (config.loss_reduction) so g_i is
 // always the gradient of example i's own loss, as in Opacus.
@@ -53,7 +66,10 @@ class PerSampleLayer {
   // ||g_i||^2 for each parameter: one float64 tensor [B] per parameter.
   virtual std::vector<Tensor> per_sample_sq_norms() = 0;
   // Adds sum_i coeffs[p][i] * g_i into parameter p's .grad (creating it if
-  // needed); coeffs are float64 [B], one per parameter.
+  // needed); coeffs are float64 [B], one per parameter. An undefined
+  // coeffs[p] skips parameter p (the caller handles a shared parameter). A
+  // coefficient of exactly 0 drops the example even where its gradient is
+  // NaN or inf (0 * NaN would be NaN).
   virtual void accumulate_weighted_grads(const std::vector<Tensor>& coeffs) = 0;
   // The materialised gradients [B, ...shape], one per parameter (computed
   // from the factors when the layer took the ghost route).
@@ -74,5 +90,9 @@ inline double ghost_cost(std::int64_t positions, std::int64_t in, std::int64_t o
   return static_cast<double>(positions) * positions * (in + out);
 }
 GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out);
+
+// Throws unless two per-sample records of `layer` come from the same backward
+// pass: records of separate passes must be clipped (consumed) in between.
+void check_same_backward_pass(std::uint64_t recorded, std::uint64_t incoming, const std::string& layer);
 
 }  // namespace veil

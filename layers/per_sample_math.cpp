@@ -42,6 +42,7 @@ Tensor weighted_row_sum(const Tensor& per_sample, const Tensor& coeffs) {
     T* po = out.data<T>();
     parallel_for(width, 1024, [&](std::int64_t j0, std::int64_t j1) {
       for (std::int64_t i = 0; i < batch; ++i) {
+        if (c[i] == 0.0) continue;  // a dropped example, possibly non-finite
         const T ci = static_cast<T>(c[i]);
         for (std::int64_t j = j0; j < j1; ++j) po[j] += ci * p[i * width + j];
       }
@@ -60,7 +61,8 @@ Tensor scale_rows(const Tensor& per_sample, const Tensor& coeffs) {
     T* po = out.data<T>();
     parallel_for(batch, 4, [&](std::int64_t b0, std::int64_t b1) {
       for (std::int64_t i = b0; i < b1; ++i)
-        for (std::int64_t j = 0; j < width; ++j) po[i * width + j] = static_cast<T>(c[i]) * p[i * width + j];
+        for (std::int64_t j = 0; j < width; ++j)
+          po[i * width + j] = c[i] == 0.0 ? T(0) : static_cast<T>(c[i]) * p[i * width + j];
     });
   });
   return out;
@@ -81,7 +83,24 @@ std::vector<Tensor> materialized_sq_norms(const std::vector<Tensor>& samples) {
 
 void accumulate_materialized(const std::vector<Tensor>& params, const std::vector<Tensor>& samples,
                              const std::vector<Tensor>& coeffs) {
-  for (std::size_t p = 0; p < samples.size(); ++p) add_into_grad(params[p], weighted_row_sum(samples[p], coeffs[p]));
+  for (std::size_t p = 0; p < samples.size(); ++p)
+    if (coeffs[p].defined()) add_into_grad(params[p], weighted_row_sum(samples[p], coeffs[p]));
+}
+
+Tensor zero_dropped_rows(const Tensor& per_sample, const Tensor& coeffs) {
+  const double* c = coeffs.data<double>();
+  const std::int64_t batch = coeffs.numel();
+  bool any_dropped = false;
+  for (std::int64_t i = 0; i < batch; ++i) any_dropped = any_dropped || c[i] == 0.0;
+  return any_dropped ? scale_rows(per_sample, keep_mask(coeffs)) : per_sample;
+}
+
+Tensor keep_mask(const Tensor& coeffs) {
+  Tensor mask = Tensor::empty({coeffs.numel()}, DType::Float64);
+  const double* c = coeffs.data<double>();
+  double* m = mask.data<double>();
+  for (std::int64_t i = 0; i < coeffs.numel(); ++i) m[i] = c[i] == 0.0 ? 0.0 : 1.0;
+  return mask;
 }
 
 void check_coefficients(const std::string& layer, const std::vector<Tensor>& coeffs, std::size_t parameters) {

@@ -13,8 +13,14 @@ namespace veil {
 
 struct PerSampleRecord {
   virtual ~PerSampleRecord() = default;
+  // Folds the record of another call of the same layer in the same forward
+  // pass (same batch, same record type) into this one, choosing the route
+  // again for the combined shapes (Note [Shared parameters and repeated layers]).
+  virtual void append_call(const PerSampleRecord& other) = 0;
+
   std::int64_t batch = 0;
   GradSampleMode route = GradSampleMode::Off;
+  std::uint64_t backward_pass = 0;  // autograd::current_backward_pass() when recorded
 };
 
 class RecordedPerSample : public PerSampleLayer {
@@ -32,7 +38,9 @@ class RecordedPerSample : public PerSampleLayer {
     require_record(layer);
     return static_cast<Record&>(*record_);
   }
-  // Keeps a new record; refuses while the previous one is unconsumed.
+  // Keeps the record of a backward call. A second call in the same backward
+  // pass (a layer used twice in one forward) is appended to the first; one
+  // from another backward pass before the records are consumed is refused.
   void keep_record(std::shared_ptr<PerSampleRecord> record, const std::string& layer);
 
  private:

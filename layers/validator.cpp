@@ -1,5 +1,6 @@
 #include "veil/layers/validator.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "veil/core/error.h"
@@ -13,12 +14,18 @@ namespace {
 std::string module_problem(const Module& module) {
   if (dynamic_cast<const BatchNorm2d*>(&module))
     return "BatchNorm2d mixes examples within a batch and breaks per-sample privacy; replace it with GroupNorm";
-  if (dynamic_cast<const PerSampleLayer*>(&module)) return "";
+  const auto* layer = dynamic_cast<const PerSampleLayer*>(&module);
+  const std::vector<Tensor> covered = layer ? layer->per_sample_parameters() : std::vector<Tensor>{};
   // Parameter names of descendants carry a dot; the module's own do not.
-  for (const auto& [name, param] : module.named_parameters())
-    if (name.find('.') == std::string::npos)
+  for (const auto& [name, param] : module.named_parameters()) {
+    if (name.find('.') != std::string::npos || !param.requires_grad()) continue;
+    if (std::any_of(covered.begin(), covered.end(), [&](const Tensor& p) { return p.is_same(param); })) continue;
+    if (!layer)
       return "has parameters (e.g. '" + name + "') but no per-sample gradient rule (it does not implement "
              "PerSampleLayer), so DP-SGD cannot clip its per-example gradients";
+    return "registers the trainable parameter '" + name + "' but its per-sample rule (per_sample_parameters) does "
+           "not cover it, so it would be updated without clipping";
+  }
   return "";
 }
 

@@ -6,7 +6,9 @@
 // examples of the batch. A model fails when it holds
 //  - a BatchNorm2d: its batch statistics mix examples (use GroupNorm);
 //  - a module with parameters of its own that does not implement
-//    PerSampleLayer: nothing would produce its per-sample gradients.
+//    PerSampleLayer: nothing would produce its per-sample gradients;
+//  - a PerSampleLayer with a trainable parameter of its own that its
+//    per_sample_parameters() does not list: it would escape clipping.
 #include <string>
 #include <vector>
 

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "veil/core/error.h"
+#include "veil/core/ops.h"
+#include "veil/layers/per_sample_math.h"
 
 namespace veil {
 
@@ -11,6 +13,38 @@ namespace {
 constexpr double kNormStabiliser = 1e-6;  // as Opacus: C / (n + 1e-6)
 
 double clip_factor(double threshold, double norm) { return std::min(1.0, threshold / (norm + kNormStabiliser)); }
+
+// The distinct parameters of `layers` in first-seen order, and for each
+// layer the index of each of its parameters in that list.
+struct ParameterTable {
+  std::vector<Tensor> params;
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> uses;  // per param: (layer, slot)
+  std::vector<std::vector<std::size_t>> index;                          // per layer, per slot
+};
+
+ParameterTable distinct_parameters(const std::vector<PerSampleLayer*>& layers) {
+  ParameterTable table;
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    const std::vector<Tensor> own = layers[l]->per_sample_parameters();
+    std::vector<std::size_t>& slots = table.index.emplace_back();
+    for (std::size_t j = 0; j < own.size(); ++j) {
+      const auto found = std::find_if(table.params.begin(), table.params.end(),
+                                      [&](const Tensor& p) { return p.is_same(own[j]); });
+      const std::size_t u = static_cast<std::size_t>(found - table.params.begin());
+      if (found == table.params.end()) {
+        table.params.push_back(own[j]);
+        table.uses.emplace_back();
+      }
+      for (const auto& [other_layer, other_slot] : table.uses[u])
+        VEIL_ASSERT(other_layer != l) << "a per-sample layer lists one parameter twice (slots " << other_slot
+                                      << " and " << j << ")";
+      table.uses[u].emplace_back(l, j);
+      slots.push_back(u);
+    }
+  }
+  return table;
+}
+
 }  // namespace
 
 double ClippingConfig::sensitivity() const {
@@ -25,69 +59,86 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
   if (layers.empty()) return stats;
   for (PerSampleLayer* layer : layers)
     VEIL_CHECK(layer->has_per_sample()) << "clipping: a layer has no per-sample gradients (was backward run with "
-                                        << "per-sample mode on, and only once since the last step?)";
+                                        << "per-sample mode on since the last step?)";
   const std::int64_t batch = layers.front()->per_sample_batch_size();
   for (PerSampleLayer* layer : layers)
     VEIL_CHECK(layer->per_sample_batch_size() == batch)
         << "clipping: layers recorded different batch sizes (" << layer->per_sample_batch_size() << " vs " << batch << ")";
   stats.batch_size = batch;
 
-  // Squared norms per layer and parameter.
-  std::vector<std::vector<Tensor>> sq_norms;
-  std::size_t param_count = 0;
-  for (PerSampleLayer* layer : layers) {
-    sq_norms.push_back(layer->per_sample_sq_norms());
-    param_count += sq_norms.back().size();
-  }
+  const ParameterTable table = distinct_parameters(layers);
+  const std::size_t count = table.params.size();
   if (config.per_layer()) {
-    VEIL_CHECK(config.per_parameter_norms.size() == param_count)
-        << "per-layer clipping: " << config.per_parameter_norms.size() << " thresholds for " << param_count
+    VEIL_CHECK(config.per_parameter_norms.size() == count)
+        << "per-layer clipping: " << config.per_parameter_norms.size() << " thresholds for " << count
         << " parameters";
   }
 
-  stats.norms.assign(batch, 0.0);
-  for (const auto& layer_norms : sq_norms)
-    for (const Tensor& n : layer_norms) {
-      const double* p = n.data<double>();
-      for (std::int64_t i = 0; i < batch; ++i) stats.norms[i] += p[i];
+  // Squared per-sample norms of each distinct parameter. A shared parameter's
+  // per-sample gradient is the sum over its layers, materialised.
+  std::vector<std::vector<Tensor>> layer_norms(layers.size());
+  for (std::size_t l = 0; l < layers.size(); ++l) layer_norms[l] = layers[l]->per_sample_sq_norms();
+  std::vector<Tensor> sq_norms(count), shared_sums(count);
+  for (std::size_t u = 0; u < count; ++u) {
+    if (table.uses[u].size() == 1) {
+      const auto [l, j] = table.uses[u].front();
+      sq_norms[u] = layer_norms[l][j];
+      continue;
     }
-  for (std::size_t i = 0; i < stats.norms.size(); ++i) {
-    stats.norms[i] = std::sqrt(stats.norms[i]);
-    // A NaN norm would slip through min(1, C / n) unclipped: refuse it.
-    VEIL_CHECK(std::isfinite(stats.norms[i])) << "example " << i << " of the batch has a non-finite gradient norm ("
-                                              << stats.norms[i] << "); the loss or the model produced NaN or inf";
+    for (const auto& [l, j] : table.uses[u]) {
+      const Tensor samples = layers[l]->grad_samples()[j];
+      shared_sums[u] = shared_sums[u].defined() ? add(shared_sums[u], samples) : samples;
+    }
+    sq_norms[u] = per_sample::row_sq_norms(shared_sums[u]);
   }
 
+  // Squares are >= 0, so the total is finite exactly when every part is.
+  stats.norms.assign(batch, 0.0);
+  for (const Tensor& n : sq_norms) {
+    const double* p = n.data<double>();
+    for (std::int64_t i = 0; i < batch; ++i) stats.norms[i] += p[i];
+  }
+  std::vector<bool> dropped(batch, false);
+  for (std::int64_t i = 0; i < batch; ++i) {
+    stats.norms[i] = std::sqrt(stats.norms[i]);
+    if (std::isfinite(stats.norms[i])) continue;
+    // min(1, C / NaN) would be 1 and let the gradient through unclipped.
+    VEIL_CHECK(config.non_finite == NonFinitePolicy::Zero)
+        << "example " << i << " of the batch has a non-finite gradient norm (" << stats.norms[i]
+        << "); the loss or the model produced NaN or inf";
+    dropped[i] = true;
+    ++stats.non_finite_examples;
+  }
+
+  // Clipping factors: one vector for all parameters (flat) or one each.
   std::vector<bool> clipped(batch, false);
-  Tensor flat = Tensor::empty({batch}, DType::Float64);
-  if (!config.per_layer()) {
-    double* c = flat.data<double>();
+  std::vector<Tensor> coeffs(count);
+  for (std::size_t u = 0; u < count; ++u) {
+    if (!config.per_layer() && u > 0) {
+      coeffs[u] = coeffs[0];
+      continue;
+    }
+    coeffs[u] = Tensor::empty({batch}, DType::Float64);
+    double* c = coeffs[u].data<double>();
+    const double* pn = sq_norms[u].data<double>();
     for (std::int64_t i = 0; i < batch; ++i) {
-      c[i] = clip_factor(config.max_grad_norm, stats.norms[i]);
-      clipped[i] = c[i] < 1.0;
+      c[i] = dropped[i]                ? 0.0
+             : config.per_layer()      ? clip_factor(config.per_parameter_norms[u], std::sqrt(pn[i]))
+                                       : clip_factor(config.max_grad_norm, stats.norms[i]);
+      clipped[i] = clipped[i] || (!dropped[i] && c[i] < 1.0);
     }
   }
-  std::size_t param_index = 0;
+
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    std::vector<Tensor> coeffs;
-    for (const Tensor& n : sq_norms[l]) {
-      if (!config.per_layer()) {
-        coeffs.push_back(flat);
-      } else {
-        Tensor c = Tensor::empty({batch}, DType::Float64);
-        const double* pn = n.data<double>();
-        double* pc = c.data<double>();
-        for (std::int64_t i = 0; i < batch; ++i) {
-          pc[i] = clip_factor(config.per_parameter_norms[param_index], std::sqrt(pn[i]));
-          clipped[i] = clipped[i] || pc[i] < 1.0;
-        }
-        coeffs.push_back(c);
-      }
-      ++param_index;
-    }
-    layers[l]->accumulate_weighted_grads(coeffs);
-    layers[l]->clear_per_sample();
+    std::vector<Tensor> layer_coeffs;
+    for (std::size_t u : table.index[l]) layer_coeffs.push_back(shared_sums[u].defined() ? Tensor() : coeffs[u]);
+    layers[l]->accumulate_weighted_grads(layer_coeffs);
   }
+  for (std::size_t u = 0; u < count; ++u)
+    if (shared_sums[u].defined())
+      per_sample::add_into_grad(table.params[u], per_sample::weighted_row_sum(shared_sums[u], coeffs[u]));
+  for (PerSampleLayer* layer : layers) layer->clear_per_sample();
+
   stats.clipped_fraction =
       batch == 0 ? 0.0 : static_cast<double>(std::count(clipped.begin(), clipped.end(), true)) / batch;
   return stats;

@@ -7,16 +7,30 @@
 // the total sensitivity is sqrt(sum_p C_p^2).
 // clip_and_accumulate adds sum_i c_i g_i into each parameter's .grad through
 // the layers' weighted-sum route (no per-sample gradient is materialised
-// unless the layer chose that route) and clears the layers' records.
+// unless the layer chose that route, or the parameter is shared by several
+// layers: Note [Shared parameters and repeated layers]) and clears the
+// layers' records.
+//
+// Non-finite examples: an example whose gradient norm is NaN or inf (a
+// corrupt input, an overflowing loss) either contributes exactly zero (the
+// default: c_i = 0 keeps every example's contribution within C, so the
+// sensitivity bound and the privacy guarantee hold) or stops training.
+#include <cstdint>
 #include <vector>
 
 #include "veil/layers/per_sample.h"
 
 namespace veil {
 
+enum class NonFinitePolicy {
+  Zero,   // the example contributes zero and is counted
+  Error,  // clipping throws, naming the example's position in the batch
+};
+
 struct ClippingConfig {
   double max_grad_norm = 1.0;               // flat C; +infinity disables clipping
   std::vector<double> per_parameter_norms;  // non-empty: per-layer clipping, one per parameter
+  NonFinitePolicy non_finite = NonFinitePolicy::Zero;
   bool per_layer() const { return !per_parameter_norms.empty(); }
   // The L2 sensitivity of one example's clipped contribution.
   double sensitivity() const;
@@ -26,8 +40,15 @@ struct ClippingStats {
   std::int64_t batch_size = 0;
   std::vector<double> norms;  // n_i, each example's gradient norm before clipping
   double clipped_fraction = 0.0;  // share of examples with c_i < 1 (flat) or any c_i,p < 1
+  // Examples dropped for a non-finite gradient norm (NonFinitePolicy::Zero).
+  // A diagnostic computed from the private data without noise: it is not
+  // covered by the DP guarantee, so do not publish it.
+  std::int64_t non_finite_examples = 0;
 };
 
+// `layers` must each hold a per-sample record of the same batch. Throws when
+// a parameter appears twice within one layer's list, or for the per-layer
+// thresholds not matching the number of distinct parameters.
 ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, const ClippingConfig& config);
 
 }  // namespace veil

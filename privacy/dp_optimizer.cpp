@@ -10,8 +10,19 @@
 
 namespace veil {
 
+namespace {
+
+bool covered_by_a_layer(const Tensor& param, const std::vector<PerSampleLayer*>& layers) {
+  for (PerSampleLayer* layer : layers)
+    for (const Tensor& p : layer->per_sample_parameters())
+      if (p.is_same(param)) return true;
+  return false;
+}
+
+}  // namespace
+
 DPOptimizer::DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, const DPOptimizerOptions& options)
-    : model_(model), optimizer_(std::move(optimizer)), options_(options), parameters_(model.parameters()) {
+    : model_(model), optimizer_(std::move(optimizer)), options_(options) {
   VEIL_CHECK(optimizer_ != nullptr) << "DPOptimizer needs an optimizer";
   VEIL_CHECK(options.noise_multiplier >= 0 && std::isfinite(options.noise_multiplier))
       << "noise_multiplier must be finite and >= 0, got " << options.noise_multiplier;
@@ -22,6 +33,16 @@ DPOptimizer::DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, co
                                                                   << options.sample_rate;
   VEIL_CHECK(options.noise_multiplier == 0 || std::isfinite(options.clipping.sensitivity()))
       << "noise needs a finite max_grad_norm";
+  const auto layers = model_.per_sample_layers();
+  for (const auto& [name, param] : model_.named_parameters()) {
+    if (!param.requires_grad()) continue;  // frozen: never updated
+    VEIL_CHECK(covered_by_a_layer(param, layers))
+        << "DPOptimizer: parameter '" << name << "' is trainable but no per-sample layer computes its per-example "
+        << "gradients, so it cannot be clipped (freeze it, or compute it in a layer with a per-sample rule)";
+    names_.push_back(name);
+    parameters_.push_back(param);
+  }
+  clipped_sums_.resize(parameters_.size());
   if (options.secure_mode) secure_rng_ = std::make_unique<SecureRng>();
   if (!model_.per_sample_config().enabled()) model_.set_per_sample({GradSampleMode::Auto, LossReduction::Mean});
 }
@@ -36,14 +57,37 @@ std::string DPOptimizer::describe() const {
 
 void DPOptimizer::zero_grad() {
   optimizer_->zero_grad();
+  for (const Tensor& p : parameters_) p.set_grad(Tensor());
   for (PerSampleLayer* layer : model_.per_sample_layers()) layer->clear_per_sample();
+  for (Tensor& sum : clipped_sums_) sum = Tensor();
   pending_examples_ = 0;
+  pending_microbatches_ = 0;
+}
+
+void DPOptimizer::require_no_unclipped_grads() const {
+  for (std::size_t k = 0; k < parameters_.size(); ++k)
+    VEIL_CHECK(!parameters_[k].grad().defined())
+        << "DPOptimizer: parameter '" << names_[k] << "' has a gradient that did not come from per-sample clipping "
+        << "(is it also used outside its per-sample layer, e.g. through matmul, or did backward run with per-sample "
+        << "mode off?); refusing the step, which would apply it without clipping";
 }
 
 void DPOptimizer::accumulate_microbatch() {
   NoGradGuard no_grad;
+  require_no_unclipped_grads();
   last_clipping_ = clip_and_accumulate(model_.per_sample_layers(), options_.clipping);
+  // Clipping wrote the clipped sums into .grad; keep them aside so that
+  // .grad holds nothing but what the next backward adds.
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    const Tensor grad = parameters_[k].grad();
+    if (!grad.defined()) continue;
+    if (clipped_sums_[k].defined()) clipped_sums_[k].add_(grad);
+    else clipped_sums_[k] = grad;
+    parameters_[k].set_grad(Tensor());
+  }
   pending_examples_ += last_clipping_.batch_size;
+  non_finite_examples_ += last_clipping_.non_finite_examples;
+  ++pending_microbatches_;
 }
 
 void DPOptimizer::add_noise() {
@@ -67,14 +111,22 @@ void DPOptimizer::step() {
   const auto layers = model_.per_sample_layers();
   if (std::any_of(layers.begin(), layers.end(), [](PerSampleLayer* l) { return l->has_per_sample(); }))
     accumulate_microbatch();
+  require_no_unclipped_grads();
+  VEIL_CHECK(pending_microbatches_ > 0)
+      << "DPOptimizer::step: no per-sample gradients were recorded for this step (run forward and backward with "
+      << "per-sample mode on first; an empty batch still needs its forward and backward pass)";
   if (step_guard_) {
     privacy::PrivacyLedger after = ledger_;
     after.record(options_.sample_rate, options_.noise_multiplier);
     step_guard_(after);
   }
-  // A parameter no example reached (an empty Poisson batch) still gets noise.
-  for (const Tensor& p : parameters_)
-    if (!p.grad().defined()) p.set_grad(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+  // The clipped sums replace .grad. A parameter no example reached (an
+  // empty Poisson batch) still gets noise.
+  for (std::size_t k = 0; k < parameters_.size(); ++k) {
+    const Tensor& p = parameters_[k];
+    p.set_grad(clipped_sums_[k].defined() ? clipped_sums_[k] : Tensor::zeros(p.shape(), p.dtype(), p.device()));
+    clipped_sums_[k] = Tensor();
+  }
   if (all_reduce_) {
     std::vector<Tensor> grads;
     for (const Tensor& p : parameters_) grads.push_back(p.grad());
@@ -85,8 +137,7 @@ void DPOptimizer::step() {
   optimizer_->step();
   ledger_.record(options_.sample_rate, options_.noise_multiplier);  // sigma 0 too: epsilon is then infinite
   ++steps_;
-  optimizer_->zero_grad();
-  pending_examples_ = 0;
+  zero_grad();
 }
 
 }  // namespace veil

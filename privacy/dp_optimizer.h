@@ -14,6 +14,13 @@
 // S is the clipping sensitivity (C, or sqrt(sum C_p^2) per-layer). With
 // sigma = 0 and C = infinity the update equals the plain optimizer's on the
 // same batch with a sum loss divided by q*N (tested).
+//
+// Only clipped gradients reach the update: the noised clipped sum replaces
+// each parameter's .grad. The constructor refuses a trainable parameter that
+// no per-sample layer covers, and step() refuses (naming the parameter) a
+// .grad that came from anywhere but clipping, e.g. a parameter also used
+// through a plain op such as matmul, or a backward with per-sample mode off;
+// it also refuses a step for which no per-sample gradients were recorded.
 #include <functional>
 #include <memory>
 
@@ -61,17 +68,25 @@ class DPOptimizer {
   void set_steps_taken(std::int64_t steps) { steps_ = steps; }
   // Statistics of the last clipped micro-batch.
   const ClippingStats& last_clipping() const { return last_clipping_; }
+  // Examples dropped for non-finite gradients since construction (see
+  // ClippingStats::non_finite_examples: a diagnostic, not private).
+  std::int64_t non_finite_examples() const { return non_finite_examples_; }
   // Examples accumulated into the pending step.
   std::int64_t pending_examples() const { return pending_examples_; }
   std::string describe() const;
 
  private:
   void add_noise();
+  // Throws naming the first trainable parameter whose .grad is set: only
+  // clipping may produce the gradients this optimizer applies.
+  void require_no_unclipped_grads() const;
 
   Module& model_;
   std::unique_ptr<Optimizer> optimizer_;
   DPOptimizerOptions options_;
+  std::vector<std::string> names_;  // trainable parameters, as model.named_parameters()
   std::vector<Tensor> parameters_;
+  std::vector<Tensor> clipped_sums_;  // per parameter, summed over the pending micro-batches
   privacy::PrivacyLedger ledger_;
   std::unique_ptr<SecureRng> secure_rng_;
   GradientAllReduce all_reduce_;
@@ -79,6 +94,8 @@ class DPOptimizer {
   ClippingStats last_clipping_;
   std::int64_t steps_ = 0;
   std::int64_t pending_examples_ = 0;
+  std::int64_t pending_microbatches_ = 0;
+  std::int64_t non_finite_examples_ = 0;
 };
 
 }  // namespace veil
