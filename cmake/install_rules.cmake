@@ -36,6 +36,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/veilConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/veilConfig.cmake ${PROJECT_BINARY_DIR}/veilConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/third_party/cmake/VeilFindImported.cmake
+              ${PROJECT_SOURCE_DIR}/third_party/cmake/VeilFindCUDAToolkit.cmake
               ${PROJECT_SOURCE_DIR}/third_party/cmake/FindCUDNN.cmake
               ${PROJECT_SOURCE_DIR}/third_party/cmake/FindNCCL.cmake
         DESTINATION ${veil_cmake_dir} COMPONENT veil)

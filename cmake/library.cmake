@@ -42,7 +42,10 @@ target_link_libraries(veil
   PUBLIC OpenMP::OpenMP_CXX Threads::Threads
   PRIVATE $<BUILD_INTERFACE:Eigen3::Eigen> ZLIB::ZLIB)
 target_compile_options(veil PRIVATE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
+  # Error messages name source files relative to the project, not the build machine's paths.
+  $<$<COMPILE_LANGUAGE:CXX>:-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=>
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-fmacro-prefix-map=${PROJECT_SOURCE_DIR}/=>)
 if(VEIL_NATIVE)
   target_compile_options(veil PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
 endif()
@@ -53,7 +56,9 @@ target_compile_definitions(veil PRIVATE EIGEN_DONT_PARALLELIZE)
 
 if(VEIL_WITH_CUDA)
   target_compile_definitions(veil PUBLIC VEIL_WITH_CUDA)
-  target_link_libraries(veil PUBLIC CUDA::cudart CUDA::cublas CUDNN::cudnn)
+  # cuBLAS and cuDNN are linked (PRIVATE) by the sources that call them; the
+  # element-wise kernels, copies and the allocator need the runtime only.
+  target_link_libraries(veil PUBLIC CUDA::cudart)
   set_target_properties(veil PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
   target_compile_options(veil PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr --extended-lambda>)
