@@ -3,6 +3,7 @@
 // epoch with train loss, accuracies and epsilon. See --help.
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -246,10 +247,30 @@ int run(const Config& c) {
       t = it == ck.tensors.end() ? Tensor() : it->second;
     }
     inner.load_state(opt_state);
-    first_epoch = std::stoll(field("epoch")) + 1;
-    global_step = std::stoll(field("global_step"));
+    const auto count = [&](const std::string& name) {
+      std::int64_t value = -1;
+      const std::string& text = field(name);
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+        throw Error("checkpoint " + c.resume + " has a malformed field '" + name + "': '" + text + "'");
+      return value;
+    };
+    first_epoch = count("epoch") + 1;
+    global_step = count("global_step");
     if (c.dp) {
-      priv.optimizer->ledger() = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
+      privacy::PrivacyLedger ledger;
+      try {
+        ledger = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
+      } catch (const Error& error) {
+        throw Error("checkpoint " + c.resume + " holds an unreadable privacy ledger: " + error.what());
+      }
+      // Every step the run took is in the ledger: one that holds fewer would
+      // report less privacy spent than was spent.
+      if (ledger.total_steps() != global_step)
+        throw Error("checkpoint " + c.resume + " is inconsistent: its privacy ledger holds " +
+                    std::to_string(ledger.total_steps()) + " steps but it was written at step " +
+                    std::to_string(global_step));
+      priv.optimizer->ledger() = std::move(ledger);
       priv.optimizer->set_steps_taken(global_step);
     }
     std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;

@@ -374,7 +374,13 @@ TEST_CASE("mnist_dp_ddp refuses corrupted or foreign checkpoints with a line nam
   const fs::path text = tmp.path() / "notes.txt";
   std::ofstream(text) << "these are not the weights you are looking for\n";
   expect_error(text, "not a veil checkpoint");
-  expect_error(tmp.path() / "absent.ckpt", "cannot open");
+  expect_error(tmp.path() / "absent.ckpt", "cannot be opened");
+  // One flipped byte in the weights, caught by the checksum.
+  const fs::path flipped = tmp.path() / "flipped.ckpt";
+  std::string changed = bytes;
+  changed[bytes.size() / 2] ^= 0x04;
+  std::ofstream(flipped, std::ios::binary) << changed;
+  expect_error(flipped, "corrupted");
   // A well-formed veil checkpoint without the app's fields (some other
   // program's): the missing field is named, not a bare "map::at".
   const fs::path foreign = tmp.path() / "foreign.ckpt";
@@ -393,6 +399,45 @@ TEST_CASE("mnist_dp_ddp refuses corrupted or foreign checkpoints with a line nam
     const AppRun r = run_app(args + " --epochs 2 --resume " + quote(checkpoint.string()), tmp.path());
     INFO(args << "\n" << r);
     REQUIRE(r.status == 1);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(epoch_lines(r.out).empty());
+  }
+}
+
+TEST_CASE("mnist_dp_ddp refuses a checkpoint whose privacy ledger lacks steps", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path checkpoint = tmp.path() / "run.ckpt";
+  const std::string common = f.base_args() + " --batch-size 20";
+  REQUIRE(run_app(common + " --epochs 1 --checkpoint " + quote(checkpoint.string()), tmp.path()).status == 0);
+  Checkpoint ck = load_checkpoint(checkpoint);
+  REQUIRE(ck.fields.at("global_step") == "10");
+  const auto ledger = privacy::PrivacyLedger::from_string(ck.fields.at("privacy_ledger"));
+  REQUIRE(ledger.total_steps() == 10);
+
+  // The ledger edited to 5 steps. Edited in place the checksum no longer
+  // matches; saved again (checksum recomputed) the step counts disagree.
+  const std::string text = ck.fields.at("privacy_ledger");
+  const std::string under_counted = text.substr(0, text.rfind(" 10\n")) + " 5\n";
+  REQUIRE(privacy::PrivacyLedger::from_string(under_counted).total_steps() == 5);
+  std::string bytes = read_text(checkpoint);
+  const auto at = bytes.find(text);
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at + text.rfind(" 10\n"), 4, " 05\n");
+  const fs::path edited = tmp.path() / "edited.ckpt";
+  std::ofstream(edited, std::ios::binary) << bytes;
+  ck.fields["privacy_ledger"] = under_counted;
+  const fs::path resaved = tmp.path() / "resaved.ckpt";
+  save_checkpoint(resaved, ck);
+
+  const std::pair<fs::path, std::string> cases[] = {
+      {edited, "corrupted"}, {resaved, "privacy ledger holds 5 steps but it was written at step 10"}};
+  for (const auto& [file, message] : cases) {
+    const AppRun r = run_app(common + " --epochs 2 --resume " + quote(file.string()), tmp.path());
+    INFO(r);
+    REQUIRE(r.status == 1);
+    REQUIRE(count_lines(r.err) == 1);
+    REQUIRE(r.err.find(file.string()) != std::string::npos);
     REQUIRE(r.err.find(message) != std::string::npos);
     REQUIRE(epoch_lines(r.out).empty());
   }
