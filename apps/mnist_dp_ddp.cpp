@@ -59,7 +59,9 @@ cli::ArgParser make_parser() {
       .option("device", "DEV", "cpu or cuda", "cpu")
       .flag("no-dp", "train without DP (same model and loop, plain SGD), the baseline")
       .option("max-steps", "K", "stop after K optimizer steps in total (quick timing)")
-      .option("json", "FILE", "write a machine-readable summary with every epoch's figures")
+      .option("json", "FILE",
+              "write a machine-readable summary with every epoch's figures; epsilon is a number, or the string "
+              "\"inf\" when no finite bound holds (a step without noise, or --no-dp)")
       .option("checkpoint", "FILE", "write model, optimizer, sampler position and privacy ledger after each epoch")
       .option("resume", "FILE", "resume from a checkpoint written by --checkpoint");
   return p;
@@ -141,9 +143,11 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
     os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
        << ", \"train_accuracy\": " << e.train_accuracy << ", \"test_accuracy\": " << e.test_accuracy
        << ", \"epsilon\": ";
-    // The stream's precision, not std::to_string's six decimals.
+    // The stream's precision, not std::to_string's six decimals. JSON has no
+    // infinity: "inf" (a string, which float() reads) rather than null, so
+    // that no reader mistakes "no guarantee" for "missing" or zero.
     if (std::isfinite(e.epsilon)) os << e.epsilon;
-    else os << "null";
+    else os << "\"inf\"";
     os << ", \"seconds\": " << e.seconds << "}";
   }
   os << "]}\n";
@@ -281,7 +285,7 @@ int run(const Config& c) {
 
   const bool show_progress = isatty(STDOUT_FILENO);
   std::vector<EpochFigures> figures;
-  bool stop = false;
+  bool stop = false, said_infinite = false;
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t steps = source->steps_per_epoch();
@@ -322,10 +326,16 @@ int run(const Config& c) {
     std::snprintf(line, sizeof(line), "Epoch: %lld | Train Loss: %.4f | Train Accuracy: %.2f | Test Accuracy: %.2f | ",
                   static_cast<long long>(epoch), f.train_loss, f.train_accuracy, f.test_accuracy);
     std::cout << line;
-    if (c.dp) std::printf("(ε = %.2f)", f.epsilon), std::fflush(stdout);
-    else std::cout << "(no DP)";
-    std::printf(" | %.2f s\n", seconds);
-    std::fflush(stdout);
+    char privacy[64] = "(no DP)";
+    if (c.dp && std::isfinite(f.epsilon)) std::snprintf(privacy, sizeof(privacy), "(ε = %.2f)", f.epsilon);
+    else if (c.dp) std::snprintf(privacy, sizeof(privacy), "(ε = inf)");
+    std::snprintf(line, sizeof(line), " | %.2f s", seconds);
+    std::cout << privacy << line << std::endl;
+    if (c.dp && !std::isfinite(f.epsilon) && !said_infinite) {
+      std::cout << "note: a step ran without noise (sigma 0), so no finite epsilon bounds this run, now or after"
+                << std::endl;
+      said_infinite = true;
+    }
     if (!c.checkpoint.empty())
       save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp ? &priv.optimizer->ledger() : nullptr, epoch,
                                                     global_step, c));

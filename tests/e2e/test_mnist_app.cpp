@@ -126,7 +126,7 @@ Fixture& fixture() {
 
 // The text of number `key` (a JSON number or null) in `object`.
 std::string json_value(const std::string& object, const std::string& key) {
-  const std::regex re("\"" + key + "\": (null|-?[0-9][0-9.eE+-]*|true|false)");
+  const std::regex re("\"" + key + "\": (null|-?[0-9][0-9.eE+-]*|true|false|\"inf\")");
   std::smatch m;
   INFO("key " << key << " in " << object);
   REQUIRE(std::regex_search(object, m, re));
@@ -443,6 +443,43 @@ TEST_CASE("mnist_dp_ddp refuses a checkpoint whose privacy ledger lacks steps", 
   }
 }
 
+TEST_CASE("mnist_dp_ddp keeps a noiseless history: epsilon stays infinite after resuming with noise", "[e2e][app]") {
+  // The issue's two runs: 20 steps without noise, then 20 with sigma 1 on
+  // resume. Epsilon must not be the value for the 20 noisy steps alone.
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path checkpoint = tmp.path() / "a.ck", json_first = tmp.path() / "a.json", json = tmp.path() / "r.json";
+  const std::string common = f.base_args() + " --batch-size 10";  // 20 steps per epoch
+  const AppRun first = run_app(common + " --epochs 1 --max-steps 20 --sigma 0 --checkpoint " +
+                                   quote(checkpoint.string()) + " --json " + quote(json_first.string()),
+                               tmp.path());
+  INFO(first);
+  REQUIRE(first.status == 0);
+  REQUIRE(first.out.find("(ε = inf)") != std::string::npos);
+  REQUIRE(first.out.find("no finite epsilon") != std::string::npos);
+  REQUIRE(json_value(read_summary(json_first).epochs.at(0), "epsilon") == "\"inf\"");
+  const auto ledger = privacy::PrivacyLedger::from_string(load_checkpoint(checkpoint).fields.at("privacy_ledger"));
+  REQUIRE(ledger.total_steps() == 20);
+  REQUIRE(ledger.has_noiseless_step());
+
+  const AppRun resumed = run_app(common + " --epochs 2 --max-steps 40 --sigma 1 --resume " + quote(checkpoint.string()) +
+                                     " --json " + quote(json.string()),
+                                 tmp.path());
+  INFO(resumed);
+  REQUIRE(resumed.status == 0);
+  REQUIRE(resumed.out.find("Epoch: 1 ") != std::string::npos);
+  REQUIRE(resumed.out.find("(ε = inf)") != std::string::npos);
+  REQUIRE(epoch_lines(resumed.out).empty());  // no finite epsilon printed
+  const Summary s = read_summary(json);
+  REQUIRE(s.epochs.size() == 1);
+  REQUIRE(number(s.epochs[0], "steps") == 20);
+  REQUIRE(json_value(s.epochs[0], "epsilon") == "\"inf\"");
+  REQUIRE(number(s.top, "sigma") == 1.0);
+  // Still valid JSON: no bare inf, nan or Infinity anywhere.
+  const std::string text = read_text(json);
+  REQUIRE(!std::regex_search(text, std::regex(R"(:\s*-?(inf|nan|Infinity|NaN)\b)")));
+}
+
 TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the target", "[e2e][app]") {
   const Fixture& f = fixture();
   test::TempDir tmp;
@@ -485,6 +522,6 @@ TEST_CASE("mnist_dp_ddp --no-dp trains the same model without privacy accounting
   const Summary s = read_summary(json);
   REQUIRE(json_value(s.top, "dp") == "false");
   REQUIRE(s.epochs.size() == 1);
-  REQUIRE(json_value(s.epochs[0], "epsilon") == "null");
+  REQUIRE(json_value(s.epochs[0], "epsilon") == "\"inf\"");  // no privacy guarantee at all
   REQUIRE(number(s.epochs[0], "steps") == 10);  // fixed batches of 20
 }
