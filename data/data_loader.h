@@ -58,6 +58,9 @@ class DPDataLoader : public BatchSource {
   // Poisson loader with an explicit rate.
   DPDataLoader(std::shared_ptr<const TensorDataset> dataset, double sample_rate, std::uint64_t seed, int rank = 0,
                int world_size = 1);
+  // As the first constructor, but sampling in secure mode
+  // (PoissonSampler::make_secure): keyed from the OS, not reproducible.
+  static DPDataLoader make_secure(const DataLoader& loader, int rank = 0, int world_size = 1);
   std::int64_t steps_per_epoch() const override { return steps_per_epoch_; }
   std::vector<std::int64_t> indices(std::int64_t global_step) override;
   const TensorDataset& dataset() const override { return *dataset_; }
@@ -66,6 +69,8 @@ class DPDataLoader : public BatchSource {
   double expected_batch_size() const { return sampler_.expected_batch_size(); }
 
  private:
+  DPDataLoader(std::shared_ptr<const TensorDataset> dataset, PoissonSampler sampler);
+
   std::shared_ptr<const TensorDataset> dataset_;
   PoissonSampler sampler_;
   std::int64_t steps_per_epoch_;

@@ -6,7 +6,6 @@
 #include "veil/core/error.h"
 #include "veil/layers/validator.h"
 #include "veil/privacy/noise_calibration.h"
-#include "veil/privacy/secure_rng.h"
 
 namespace veil {
 
@@ -31,9 +30,8 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   // In secure mode the batches must be unpredictable too: a known sampler
   // seed reveals which examples each step used and voids the subsampling
   // part of the guarantee.
-  std::uint64_t sampler_seed = options.seed;
-  if (secure_mode_) os_random_bytes(reinterpret_cast<std::uint8_t*>(&sampler_seed), sizeof(sampler_seed));
-  out.loader = std::make_shared<data::DPDataLoader>(loader, sampler_seed);
+  out.loader = secure_mode_ ? std::make_shared<data::DPDataLoader>(data::DPDataLoader::make_secure(loader))
+                            : std::make_shared<data::DPDataLoader>(loader, options.seed);
   DPOptimizerOptions dp;
   dp.noise_multiplier = noise_multiplier;
   dp.clipping.max_grad_norm = max_grad_norm;
