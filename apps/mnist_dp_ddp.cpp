@@ -36,7 +36,7 @@ struct Config {
   double lr, momentum, sigma, max_grad_norm, delta, target_epsilon;
   std::string optimizer, json, checkpoint, resume, device;
   std::uint64_t seed;
-  bool dp;
+  bool dp, secure;
 };
 
 cli::ArgParser make_parser() {
@@ -54,7 +54,14 @@ cli::ArgParser make_parser() {
       .option("delta", "D", "target delta", "1e-5")
       .option("target-epsilon", "E", "calibrate sigma to spend E over all epochs (overrides --sigma)")
       .option("optimizer", "NAME", "sgd or adam", "sgd")
-      .option("seed", "N", "seed for initialisation, sampling and noise", "0")
+      .option("seed", "N",
+              "seed for model initialisation and for sampling and noise, which it makes reproducible (not with "
+              "--secure)",
+              "0")
+      .flag("secure",
+            "secure mode, for real private data: Poisson sampling from ChaCha20 keyed by the OS and noise from the "
+            "exact discrete Gaussian; not reproducible, and no seed is printed or stored. The model is still "
+            "initialised from seed 0: it is public, not private data")
       .option("threads", "N", "CPU threads", "all cores")
       .option("device", "DEV", "cpu or cuda", "cpu")
       .flag("no-dp", "train without DP (same model and loop, plain SGD), the baseline")
@@ -83,6 +90,7 @@ Config read_config(const cli::ArgParser& p) {
   c.threads = p.get_int("threads", 0);
   c.device = p.get_string("device", "cpu");
   c.dp = !p.has("no-dp");
+  c.secure = p.has("secure");
   c.max_steps = p.get_int("max-steps", -1);
   c.json = p.get_string("json", "");
   c.checkpoint = p.get_string("checkpoint", "");
@@ -101,6 +109,8 @@ Config read_config(const cli::ArgParser& p) {
   usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
   usage(c.threads >= 0, "--threads must be positive");
   usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
+  usage(!c.secure || !p.has("seed"), "--secure takes sampling and noise from the OS: it cannot be combined with --seed");
+  usage(!c.secure || c.dp, "--secure applies to DP training: it cannot be combined with --no-dp");
   return c;
 }
 
@@ -136,8 +146,10 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
   os.precision(10);
   os << "{\"app\": \"mnist_dp_ddp\", \"dataset\": \"" << dataset << "\", \"dp\": " << (c.dp ? "true" : "false")
      << ", \"batch_size\": " << c.batch_size << ", \"lr\": " << c.lr << ", \"sigma\": " << sigma
-     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta << ", \"seed\": " << c.seed
-     << ", \"threads\": " << num_threads() << ", \"epochs\": [";
+     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta
+     << ", \"secure\": " << (c.secure ? "true" : "false");
+  if (!c.secure) os << ", \"seed\": " << c.seed;  // secure mode writes no seed anywhere
+  os << ", \"threads\": " << num_threads() << ", \"epochs\": [";
   for (std::size_t i = 0; i < epochs.size(); ++i) {
     const auto& e = epochs[i];
     os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
@@ -169,7 +181,8 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
     if (t.defined()) ck.tensors["optimizer." + name] = t;
   ck.fields["epoch"] = std::to_string(epoch);
   ck.fields["global_step"] = std::to_string(global_step);
-  ck.fields["seed"] = std::to_string(c.seed);
+  ck.fields["secure"] = c.secure ? "1" : "0";
+  if (!c.secure) ck.fields["seed"] = std::to_string(c.seed);
   ck.fields["batch_size"] = std::to_string(c.batch_size);
   ck.fields["dp"] = c.dp ? "1" : "0";
   if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
@@ -179,8 +192,8 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
 // A field of a checkpoint this app wrote; anything else is named, not a bare map::at.
 const std::string& checkpoint_field(const Checkpoint& ck, const std::string& path, const std::string& name) {
   auto it = ck.fields.find(name);
-  VEIL_CHECK(it != ck.fields.end()) << "checkpoint " << path << " was not written by mnist_dp_ddp: it lacks the field '"
-                                    << name << "'";
+  if (it == ck.fields.end())
+    throw Error("checkpoint " + path + " was not written by mnist_dp_ddp: it lacks the field '" + name + "'");
   return it->second;
 }
 
@@ -205,7 +218,7 @@ int run(const Config& c) {
             << " train / " << test.size() << " test examples)\n";
   std::cout << "Threads: " << num_threads() << std::endl;
 
-  PrivacyEngine engine("rdp");
+  PrivacyEngine engine("rdp", c.secure);
   PrivateTraining priv;
   Optimizer* plain = nullptr;
   data::BatchSource* source = &loader;
@@ -220,6 +233,13 @@ int run(const Config& c) {
     std::cout << "Private optimizer: " << priv.optimizer->describe() << "\nPrivate loader: " << priv.loader->describe()
               << "\n  average batch size per worker: " << priv.loader->expected_batch_size() << " (1 worker)"
               << std::endl;
+    if (c.secure)
+      std::cout << "Secure mode: sampling and noise come from the OS and are not reproducible; no seed is stored"
+                << std::endl;
+    else
+      std::cout << "Note: sampling and noise are reproducible from --seed " << c.seed
+                << ", so whoever knows it can remove the noise; train on real private data only with --secure"
+                << std::endl;
   } else {
     plain = optimizer.get();
     std::cout << "DP off (--no-dp): plain " << plain->describe() << ", shuffled fixed-size batches" << std::endl;
@@ -230,17 +250,26 @@ int run(const Config& c) {
   if (!c.resume.empty()) {
     const Checkpoint ck = load_checkpoint(c.resume);
     const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
-    for (const char* name : {"epoch", "global_step", "dp", "seed", "batch_size"}) field(name);
-    VEIL_CHECK(field("dp") == (c.dp ? "1" : "0")) << "checkpoint " << c.resume << " was written with"
-                                                  << (c.dp ? "out" : "") << " DP; resume with the same mode";
+    for (const char* name : {"epoch", "global_step", "dp", "secure", "batch_size"}) field(name);
+    if (field("dp") != (c.dp ? "1" : "0"))
+      throw Error("checkpoint " + c.resume + " was written with" + (c.dp ? "out" : "") + " DP; resume with the same mode");
     if (c.dp) field("privacy_ledger");
+    // A secure run continued with a seed would become reproducible from
+    // there on; a seeded run continued in secure mode would be neither one.
+    if (field("secure") == "1" && !c.secure)
+      throw Error("checkpoint " + c.resume + " was written in secure mode; resume it with --secure");
+    if (field("secure") != "1" && c.secure)
+      throw Error("checkpoint " + c.resume + " was written with reproducible sampling and noise (--seed); resume it "
+                  "without --secure, or start a new run with --secure");
     // Sampling and noise are keyed by (seed, step) and the sample rate by the
     // batch size: a resume with other values would not continue the same run.
-    VEIL_CHECK(field("seed") == std::to_string(c.seed))
-        << "checkpoint " << c.resume << " was written with --seed " << field("seed") << ", not " << c.seed;
-    VEIL_CHECK(field("batch_size") == std::to_string(c.batch_size))
-        << "checkpoint " << c.resume << " was written with --batch-size " << field("batch_size") << ", not "
-        << c.batch_size;
+    // A secure resume draws a fresh OS key, as every secure run does.
+    if (!c.secure && field("seed") != std::to_string(c.seed))
+      throw Error("checkpoint " + c.resume + " was written with --seed " + field("seed") + ", not " +
+                  std::to_string(c.seed));
+    if (field("batch_size") != std::to_string(c.batch_size))
+      throw Error("checkpoint " + c.resume + " was written with --batch-size " + field("batch_size") + ", not " +
+                  std::to_string(c.batch_size));
     StateDict state;
     OptimizerState opt_state = inner.state();
     for (auto& [name, t] : ck.tensors)

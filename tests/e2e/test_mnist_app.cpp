@@ -185,7 +185,7 @@ TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
   REQUIRE(r.err.empty());
   for (const char* flag : {"--data", "--epochs", "--batch-size", "--lr", "--momentum", "--sigma", "--max-grad-norm",
                            "--delta", "--target-epsilon", "--optimizer", "--seed", "--threads", "--device", "--no-dp",
-                           "--max-steps", "--json", "--checkpoint", "--resume", "--help"}) {
+                           "--max-steps", "--json", "--checkpoint", "--resume", "--secure", "--help"}) {
     INFO(flag);
     REQUIRE(r.out.find(flag) != std::string::npos);
   }
@@ -214,6 +214,8 @@ TEST_CASE("mnist_dp_ddp rejects bad flags with one line naming the flag and exit
       {"--device tpu", "--device"},
       {"--momentum 1.5", "--momentum"},
       {"--threads -2", "--threads"},
+      {"--secure --seed 3", "--seed"},
+      {"--secure --no-dp", "--no-dp"},
   };
   for (const auto& [args, flag] : cases) {
     const AppRun r = run_app(fixture().base_args() + " " + args, tmp.path());
@@ -478,6 +480,65 @@ TEST_CASE("mnist_dp_ddp keeps a noiseless history: epsilon stays infinite after 
   // Still valid JSON: no bare inf, nan or Infinity anywhere.
   const std::string text = read_text(json);
   REQUIRE(!std::regex_search(text, std::regex(R"(:\s*-?(inf|nan|Infinity|NaN)\b)")));
+}
+
+TEST_CASE("mnist_dp_ddp --secure samples and noises from the OS and stores no seed", "[e2e][app][secure]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const std::string common = f.base_args() + " --batch-size 20";
+  const fs::path secure_ck = tmp.path() / "secure.ckpt", seeded_ck = tmp.path() / "seeded.ckpt";
+
+  // Without --secure the start-up says what the seed gives away.
+  const AppRun seeded = run_app(common + " --epochs 1 --seed 4 --checkpoint " + quote(seeded_ck.string()), tmp.path());
+  INFO(seeded);
+  REQUIRE(seeded.status == 0);
+  REQUIRE(seeded.out.find("reproducible from --seed 4") != std::string::npos);
+  REQUIRE(seeded.out.find("only with --secure") != std::string::npos);
+
+  std::vector<std::string> losses;
+  for (int run = 0; run < 2; ++run) {
+    const fs::path json = tmp.path() / ("secure" + std::to_string(run) + ".json");
+    const AppRun r = run_app(common + " --secure --epochs 1 --checkpoint " + quote(secure_ck.string()) + " --json " +
+                                 quote(json.string()),
+                             tmp.path());
+    INFO(r);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out.find("ChaCha20 keyed from the OS") != std::string::npos);  // the private loader
+    REQUIRE(r.out.find("secure_mode") != std::string::npos);                 // the private optimizer
+    REQUIRE(r.out.find("not reproducible") != std::string::npos);
+    REQUIRE(r.out.find("reproducible from --seed") == std::string::npos);
+    REQUIRE(epoch_lines(r.out).size() == 1);
+    const Summary s = read_summary(json);
+    REQUIRE(json_value(s.top, "secure") == "true");
+    REQUIRE(s.top.find("\"seed\"") == std::string::npos);
+    losses.push_back(json_value(s.epochs.at(0), "train_loss"));
+    const Checkpoint ck = load_checkpoint(secure_ck);
+    REQUIRE(ck.fields.at("secure") == "1");
+    REQUIRE(ck.fields.count("seed") == 0);
+  }
+  REQUIRE(losses[0] != losses[1]);  // other batches and noise each time
+
+  // A secure checkpoint resumes only in secure mode, a seeded one only seeded.
+  const std::pair<std::string, std::string> refused[] = {
+      {common + " --resume " + quote(secure_ck.string()), "resume it with --secure"},
+      {common + " --seed 4 --resume " + quote(secure_ck.string()), "resume it with --secure"},
+      {common + " --secure --resume " + quote(seeded_ck.string()), "without --secure"}};
+  for (const auto& [args, message] : refused) {
+    const AppRun r = run_app(args + " --epochs 2", tmp.path());
+    INFO(args << "\n" << r);
+    REQUIRE(r.status == 1);
+    REQUIRE(count_lines(r.err) == 1);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(epoch_lines(r.out).empty());
+  }
+  const AppRun resumed = run_app(common + " --secure --epochs 2 --resume " + quote(secure_ck.string()) +
+                                     " --checkpoint " + quote(secure_ck.string()),
+                                 tmp.path());
+  INFO(resumed);
+  REQUIRE(resumed.status == 0);
+  REQUIRE(resumed.out.find("Resumed from") != std::string::npos);
+  REQUIRE(epoch_lines(resumed.out).size() == 1);
+  REQUIRE(load_checkpoint(secure_ck).fields.at("global_step") == "20");
 }
 
 TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the target", "[e2e][app]") {
