@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "veil/core/error.h"
+#include "veil/privacy/poisson_schedule.h"
 
 namespace veil::data {
 
@@ -53,18 +54,24 @@ std::string DataLoader::describe() const {
   return os.str();
 }
 
+namespace {
+
+double sample_rate_of(const DataLoader& loader) {
+  return privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last()).sample_rate;
+}
+
+}  // namespace
+
 DPDataLoader::DPDataLoader(const DataLoader& loader, std::uint64_t seed, int rank, int world_size)
-    : DPDataLoader(loader.dataset_ptr(), 1.0 / static_cast<double>(loader.steps_per_epoch()), seed, rank,
-                   world_size) {}
+    : DPDataLoader(loader.dataset_ptr(), sample_rate_of(loader), seed, rank, world_size) {}
 
 DPDataLoader::DPDataLoader(std::shared_ptr<const TensorDataset> dataset, double sample_rate, std::uint64_t seed,
                            int rank, int world_size)
     : DPDataLoader(dataset, PoissonSampler(dataset->size(), sample_rate, seed, rank, world_size)) {}
 
 DPDataLoader DPDataLoader::make_secure(const DataLoader& loader, int rank, int world_size) {
-  const double sample_rate = 1.0 / static_cast<double>(loader.steps_per_epoch());
   return DPDataLoader(loader.dataset_ptr(),
-                      PoissonSampler::make_secure(loader.dataset().size(), sample_rate, rank, world_size));
+                      PoissonSampler::make_secure(loader.dataset().size(), sample_rate_of(loader), rank, world_size));
 }
 
 DPDataLoader::DPDataLoader(std::shared_ptr<const TensorDataset> dataset, PoissonSampler sampler)

@@ -6,7 +6,8 @@
 // shuffling, optional drop-last). DPDataLoader turns one into the Poisson
 // loader DP-SGD's accounting assumes: each example is included in each step
 // independently with probability q = 1/len(loader) (as Opacus), so batch sizes
-// vary and may be 0; an epoch is len(loader) steps.
+// vary and may be 0; an epoch is len(loader) steps (privacy::poisson_schedule,
+// the rule dp_accountant uses too).
 #include <functional>
 #include <memory>
 
@@ -42,6 +43,7 @@ class DataLoader : public BatchSource {
   const TensorDataset& dataset() const override { return *dataset_; }
   std::string describe() const override;
   std::int64_t batch_size() const { return batch_size_; }
+  bool drop_last() const { return drop_last_; }
   std::shared_ptr<const TensorDataset> dataset_ptr() const { return dataset_; }
 
  private:
@@ -53,7 +55,7 @@ class DataLoader : public BatchSource {
 
 class DPDataLoader : public BatchSource {
  public:
-  // Poisson loader with q = 1 / loader.steps_per_epoch().
+  // Poisson loader on poisson_schedule(N, loader's batch size, drop_last).
   DPDataLoader(const DataLoader& loader, std::uint64_t seed, int rank = 0, int world_size = 1);
   // Poisson loader with an explicit rate.
   DPDataLoader(std::shared_ptr<const TensorDataset> dataset, double sample_rate, std::uint64_t seed, int rank = 0,

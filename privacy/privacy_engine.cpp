@@ -6,6 +6,7 @@
 #include "veil/core/error.h"
 #include "veil/layers/validator.h"
 #include "veil/privacy/noise_calibration.h"
+#include "veil/privacy/poisson_schedule.h"
 
 namespace veil {
 
@@ -51,9 +52,10 @@ PrivateTraining PrivacyEngine::make_private_with_epsilon(Module& model, std::uni
                                                          double target_delta, std::int64_t epochs,
                                                          double max_grad_norm, const MakePrivateOptions& options) {
   VEIL_CHECK(epochs > 0) << "make_private_with_epsilon: epochs must be positive, got " << epochs;
-  const double q = 1.0 / static_cast<double>(loader.steps_per_epoch());
-  const std::int64_t steps = epochs * loader.steps_per_epoch();
-  const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, q, steps, accountant_);
+  const privacy::PoissonSchedule schedule =
+      privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last());
+  const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, schedule.sample_rate,
+                                                  schedule.steps(static_cast<double>(epochs)), accountant_);
   return make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);
 }
 
