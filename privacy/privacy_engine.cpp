@@ -44,6 +44,12 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   out.optimizer = std::make_shared<DPOptimizer>(model, std::move(optimizer), dp);
   optimizer_ = out.optimizer;
   if (budget_) set_epsilon_budget(budget_->first, budget_->second);
+  // The central limit theorem behind GDP holds only asymptotically: its
+  // epsilon is not an upper bound.
+  if (accountant_ == "gdp")
+    out.warnings.push_back(
+        "the gdp accountant is a central-limit approximation that can under-state epsilon; use rdp or prv for a "
+        "guaranteed upper bound");
   return out;
 }
 
@@ -56,7 +62,15 @@ PrivateTraining PrivacyEngine::make_private_with_epsilon(Module& model, std::uni
       privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last());
   const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, schedule.sample_rate,
                                                   schedule.steps(static_cast<double>(epochs)), accountant_);
-  return make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);
+  PrivateTraining out = make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);
+  if (accountant_ == "gdp") {
+    std::ostringstream os;
+    os << "the noise multiplier was calibrated with the gdp accountant, so the run may spend more than the target "
+          "epsilon "
+       << target_epsilon;
+    out.warnings.push_back(os.str());
+  }
+  return out;
 }
 
 privacy::EpsilonResult PrivacyEngine::get_epsilon(double delta) const {

@@ -15,9 +15,14 @@
 // a per-sample rule), turns on per-sample recording, replaces the loader by a
 // Poisson loader with q = 1/len(loader) (privacy::poisson_schedule), and wraps
 // the optimizer in a DPOptimizer that divides by the expected batch size q*N.
+//
+// Library code never prints: what the caller should tell the user (the GDP
+// accountant's epsilon is an approximation that can under-state the privacy
+// spent) comes back in PrivateTraining::warnings.
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "veil/data/data_loader.h"
 #include "veil/privacy/accountant.h"
@@ -35,6 +40,7 @@ struct MakePrivateOptions {
 struct PrivateTraining {
   std::shared_ptr<DPOptimizer> optimizer;
   std::shared_ptr<data::DPDataLoader> loader;
+  std::vector<std::string> warnings;  // one sentence each, for the caller to show
 };
 
 class PrivacyEngine {
