@@ -189,6 +189,8 @@ TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
     INFO(flag);
     REQUIRE(r.out.find(flag) != std::string::npos);
   }
+  // Train metrics are not private: the help says so.
+  REQUIRE(r.out.find("computed on the private training data without DP") != std::string::npos);
   // The defaults of the issue are shown.
   REQUIRE(r.out.find("200") != std::string::npos);
   REQUIRE(r.out.find("1e-5") != std::string::npos);
@@ -274,6 +276,8 @@ TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, 
   REQUIRE(number(s.top, "batch_size") == 20);
   REQUIRE(number(s.top, "sigma") == 1.0);
   REQUIRE(number(s.top, "delta") == 1e-5);
+  REQUIRE(s.top.find("\"train_metrics\": \"train_loss and train_accuracy are computed on the private training data "
+                     "without DP") != std::string::npos);
   // q = 20/200 = 1/len(loader) = 0.1, 10 Poisson steps per epoch; epsilon is
   // the RDP accountant's for 10 and 20 steps at sigma 1.
   for (int e = 0; e < 2; ++e) {
