@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "support/cli.h"
 #include "veil/autograd/grad_mode.h"
@@ -158,11 +159,16 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
     os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
        << ", \"train_accuracy\": " << e.train_accuracy << ", \"test_accuracy\": " << e.test_accuracy
        << ", \"epsilon\": ";
-    // The stream's precision, not std::to_string's six decimals. JSON has no
+    // Epsilon exactly (the shortest text that reads back to the same double):
+    // ten digits rounded to nearest could fall below the bound. JSON has no
     // infinity: "inf" (a string, which float() reads) rather than null, so
     // that no reader mistakes "no guarantee" for "missing" or zero.
-    if (std::isfinite(e.epsilon)) os << e.epsilon;
-    else os << "\"inf\"";
+    if (std::isfinite(e.epsilon)) {
+      char text[32];
+      os << std::string_view(text, std::to_chars(text, text + sizeof(text), e.epsilon).ptr - text);
+    } else {
+      os << "\"inf\"";
+    }
     os << ", \"seconds\": " << e.seconds << "}";
   }
   os << "]}\n";
@@ -359,8 +365,10 @@ int run(const Config& c) {
     std::snprintf(line, sizeof(line), "Epoch: %lld | Train Loss: %.4f | Train Accuracy: %.2f | Test Accuracy: %.2f | ",
                   static_cast<long long>(epoch), f.train_loss, f.train_accuracy, f.test_accuracy);
     std::cout << line;
+    // Rounded up, not to nearest: a printed epsilon must stay an upper bound.
     char privacy[64] = "(no DP)";
-    if (c.dp && std::isfinite(f.epsilon)) std::snprintf(privacy, sizeof(privacy), "(ε = %.2f)", f.epsilon);
+    if (c.dp && std::isfinite(f.epsilon))
+      std::snprintf(privacy, sizeof(privacy), "(ε = %.2f)", std::ceil(f.epsilon * 100) / 100);
     else if (c.dp) std::snprintf(privacy, sizeof(privacy), "(ε = inf)");
     std::snprintf(line, sizeof(line), " | %.2f s", seconds);
     std::cout << privacy << line << std::endl;
