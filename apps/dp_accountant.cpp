@@ -20,6 +20,7 @@
 #include "veil/core/error.h"
 #include "veil/privacy/accountant.h"
 #include "veil/privacy/noise_calibration.h"
+#include "veil/privacy/poisson_schedule.h"
 
 namespace {
 
@@ -41,8 +42,8 @@ const char* const kOverview =
     "  sigma     smallest noise multiplier that keeps a schedule within a target epsilon\n"
     "\n"
     "A schedule is given either as --sample-rate Q --steps N, or as --dataset-size N\n"
-    "--batch-size B --epochs E, which means q = B/N and steps = ceil(E*N/B) (as in\n"
-    "TF Privacy's compute_dp_sgd_privacy).\n"
+    "--batch-size B --epochs E, which means what mnist_dp_ddp and make_private train:\n"
+    "epochs of ceil(N/B) steps at q = 1/ceil(N/B), ceil(E*ceil(N/B)) steps in all.\n"
     "\n"
     "Run 'dp_accountant <command> --help' for the options of a command.\n";
 
@@ -97,10 +98,10 @@ Schedule read_schedule(const ArgParser& parser) {
     require(schedule.batch_size >= 1 && schedule.batch_size <= schedule.dataset_size,
             "--batch-size must lie in [1, dataset size], got " + std::to_string(schedule.batch_size));
     require(schedule.epochs >= 0.0, "--epochs must be >= 0, got " + show(schedule.epochs));
-    const double size = double(schedule.dataset_size);
-    const double batch = double(schedule.batch_size);
-    schedule.sample_rate = batch / size;
-    schedule.steps = std::int64_t(std::ceil(schedule.epochs * size / batch));
+    // The trainer's rule, so that this predicts what a run spends.
+    const privacy::PoissonSchedule trained = privacy::poisson_schedule(schedule.dataset_size, schedule.batch_size);
+    schedule.sample_rate = trained.sample_rate;
+    schedule.steps = trained.steps(schedule.epochs);
   }
   require(schedule.sample_rate > 0.0 && schedule.sample_rate <= 1.0,
           "--sample-rate must lie in (0, 1], got " + show(schedule.sample_rate));

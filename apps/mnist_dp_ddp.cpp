@@ -3,6 +3,7 @@
 // epoch with train loss, accuracies and epsilon. See --help.
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "support/cli.h"
 #include "veil/autograd/grad_mode.h"
@@ -35,13 +37,14 @@ struct Config {
   double lr, momentum, sigma, max_grad_norm, delta, target_epsilon;
   std::string optimizer, json, checkpoint, resume, device;
   std::uint64_t seed;
-  bool dp;
+  bool dp, secure;
 };
 
 cli::ArgParser make_parser() {
   cli::ArgParser p("mnist_dp_ddp [options]",
                    "Train SampleConvNet on MNIST with DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise, "
-                   "RDP accounting).");
+                   "RDP accounting). Train loss and train accuracy are computed on the private training data without "
+                   "DP: epsilon does not cover them, so do not release them; test accuracy uses the test split.");
   p.option("data", "DIR", "directory with the MNIST IDX files (plain or .gz)",
            "$VEIL_DATA, ./data/mnist, then Debian's Fashion-MNIST")
       .option("epochs", "N", "training epochs", "10")
@@ -53,12 +56,21 @@ cli::ArgParser make_parser() {
       .option("delta", "D", "target delta", "1e-5")
       .option("target-epsilon", "E", "calibrate sigma to spend E over all epochs (overrides --sigma)")
       .option("optimizer", "NAME", "sgd or adam", "sgd")
-      .option("seed", "N", "seed for initialisation, sampling and noise", "0")
+      .option("seed", "N",
+              "seed for model initialisation and for sampling and noise, which it makes reproducible (not with "
+              "--secure)",
+              "0")
+      .flag("secure",
+            "secure mode, for real private data: Poisson sampling from ChaCha20 keyed by the OS and noise from the "
+            "exact discrete Gaussian; not reproducible, and no seed is printed or stored. The model is still "
+            "initialised from seed 0: it is public, not private data")
       .option("threads", "N", "CPU threads", "all cores")
       .option("device", "DEV", "cpu or cuda", "cpu")
       .flag("no-dp", "train without DP (same model and loop, plain SGD), the baseline")
       .option("max-steps", "K", "stop after K optimizer steps in total (quick timing)")
-      .option("json", "FILE", "write a machine-readable summary with every epoch's figures")
+      .option("json", "FILE",
+              "write a machine-readable summary with every epoch's figures; epsilon is a number, or the string "
+              "\"inf\" when no finite bound holds (a step without noise, or --no-dp)")
       .option("checkpoint", "FILE", "write model, optimizer, sampler position and privacy ledger after each epoch")
       .option("resume", "FILE", "resume from a checkpoint written by --checkpoint");
   return p;
@@ -80,6 +92,7 @@ Config read_config(const cli::ArgParser& p) {
   c.threads = p.get_int("threads", 0);
   c.device = p.get_string("device", "cpu");
   c.dp = !p.has("no-dp");
+  c.secure = p.has("secure");
   c.max_steps = p.get_int("max-steps", -1);
   c.json = p.get_string("json", "");
   c.checkpoint = p.get_string("checkpoint", "");
@@ -98,6 +111,8 @@ Config read_config(const cli::ArgParser& p) {
   usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
   usage(c.threads >= 0, "--threads must be positive");
   usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
+  usage(!c.secure || !p.has("seed"), "--secure takes sampling and noise from the OS: it cannot be combined with --seed");
+  usage(!c.secure || c.dp, "--secure applies to DP training: it cannot be combined with --no-dp");
   return c;
 }
 
@@ -133,16 +148,27 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
   os.precision(10);
   os << "{\"app\": \"mnist_dp_ddp\", \"dataset\": \"" << dataset << "\", \"dp\": " << (c.dp ? "true" : "false")
      << ", \"batch_size\": " << c.batch_size << ", \"lr\": " << c.lr << ", \"sigma\": " << sigma
-     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta << ", \"seed\": " << c.seed
-     << ", \"threads\": " << num_threads() << ", \"epochs\": [";
+     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta
+     << ", \"secure\": " << (c.secure ? "true" : "false");
+  if (!c.secure) os << ", \"seed\": " << c.seed;  // secure mode writes no seed anywhere
+  os << ", \"threads\": " << num_threads()
+     << ", \"train_metrics\": \"train_loss and train_accuracy are computed on the private training data without DP; "
+        "epsilon does not cover them\", \"epochs\": [";
   for (std::size_t i = 0; i < epochs.size(); ++i) {
     const auto& e = epochs[i];
     os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
        << ", \"train_accuracy\": " << e.train_accuracy << ", \"test_accuracy\": " << e.test_accuracy
        << ", \"epsilon\": ";
-    // The stream's precision, not std::to_string's six decimals.
-    if (std::isfinite(e.epsilon)) os << e.epsilon;
-    else os << "null";
+    // Epsilon exactly (the shortest text that reads back to the same double):
+    // ten digits rounded to nearest could fall below the bound. JSON has no
+    // infinity: "inf" (a string, which float() reads) rather than null, so
+    // that no reader mistakes "no guarantee" for "missing" or zero.
+    if (std::isfinite(e.epsilon)) {
+      char text[32];
+      os << std::string_view(text, std::to_chars(text, text + sizeof(text), e.epsilon).ptr - text);
+    } else {
+      os << "\"inf\"";
+    }
     os << ", \"seconds\": " << e.seconds << "}";
   }
   os << "]}\n";
@@ -164,7 +190,8 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
     if (t.defined()) ck.tensors["optimizer." + name] = t;
   ck.fields["epoch"] = std::to_string(epoch);
   ck.fields["global_step"] = std::to_string(global_step);
-  ck.fields["seed"] = std::to_string(c.seed);
+  ck.fields["secure"] = c.secure ? "1" : "0";
+  if (!c.secure) ck.fields["seed"] = std::to_string(c.seed);
   ck.fields["batch_size"] = std::to_string(c.batch_size);
   ck.fields["dp"] = c.dp ? "1" : "0";
   if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
@@ -174,8 +201,8 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
 // A field of a checkpoint this app wrote; anything else is named, not a bare map::at.
 const std::string& checkpoint_field(const Checkpoint& ck, const std::string& path, const std::string& name) {
   auto it = ck.fields.find(name);
-  VEIL_CHECK(it != ck.fields.end()) << "checkpoint " << path << " was not written by mnist_dp_ddp: it lacks the field '"
-                                    << name << "'";
+  if (it == ck.fields.end())
+    throw Error("checkpoint " + path + " was not written by mnist_dp_ddp: it lacks the field '" + name + "'");
   return it->second;
 }
 
@@ -200,7 +227,7 @@ int run(const Config& c) {
             << " train / " << test.size() << " test examples)\n";
   std::cout << "Threads: " << num_threads() << std::endl;
 
-  PrivacyEngine engine("rdp");
+  PrivacyEngine engine("rdp", c.secure);
   PrivateTraining priv;
   Optimizer* plain = nullptr;
   data::BatchSource* source = &loader;
@@ -212,9 +239,17 @@ int run(const Config& c) {
                                                       {.seed = c.seed});
     sigma = priv.optimizer->options().noise_multiplier;
     source = priv.loader.get();
+    for (const std::string& warning : priv.warnings) std::cerr << "mnist_dp_ddp: warning: " << warning << std::endl;
     std::cout << "Private optimizer: " << priv.optimizer->describe() << "\nPrivate loader: " << priv.loader->describe()
               << "\n  average batch size per worker: " << priv.loader->expected_batch_size() << " (1 worker)"
               << std::endl;
+    if (c.secure)
+      std::cout << "Secure mode: sampling and noise come from the OS and are not reproducible; no seed is stored"
+                << std::endl;
+    else
+      std::cout << "Note: sampling and noise are reproducible from --seed " << c.seed
+                << ", so whoever knows it can remove the noise; train on real private data only with --secure"
+                << std::endl;
   } else {
     plain = optimizer.get();
     std::cout << "DP off (--no-dp): plain " << plain->describe() << ", shuffled fixed-size batches" << std::endl;
@@ -225,17 +260,26 @@ int run(const Config& c) {
   if (!c.resume.empty()) {
     const Checkpoint ck = load_checkpoint(c.resume);
     const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
-    for (const char* name : {"epoch", "global_step", "dp", "seed", "batch_size"}) field(name);
-    VEIL_CHECK(field("dp") == (c.dp ? "1" : "0")) << "checkpoint " << c.resume << " was written with"
-                                                  << (c.dp ? "out" : "") << " DP; resume with the same mode";
+    for (const char* name : {"epoch", "global_step", "dp", "secure", "batch_size"}) field(name);
+    if (field("dp") != (c.dp ? "1" : "0"))
+      throw Error("checkpoint " + c.resume + " was written with" + (c.dp ? "out" : "") + " DP; resume with the same mode");
     if (c.dp) field("privacy_ledger");
+    // A secure run continued with a seed would become reproducible from
+    // there on; a seeded run continued in secure mode would be neither one.
+    if (field("secure") == "1" && !c.secure)
+      throw Error("checkpoint " + c.resume + " was written in secure mode; resume it with --secure");
+    if (field("secure") != "1" && c.secure)
+      throw Error("checkpoint " + c.resume + " was written with reproducible sampling and noise (--seed); resume it "
+                  "without --secure, or start a new run with --secure");
     // Sampling and noise are keyed by (seed, step) and the sample rate by the
     // batch size: a resume with other values would not continue the same run.
-    VEIL_CHECK(field("seed") == std::to_string(c.seed))
-        << "checkpoint " << c.resume << " was written with --seed " << field("seed") << ", not " << c.seed;
-    VEIL_CHECK(field("batch_size") == std::to_string(c.batch_size))
-        << "checkpoint " << c.resume << " was written with --batch-size " << field("batch_size") << ", not "
-        << c.batch_size;
+    // A secure resume draws a fresh OS key, as every secure run does.
+    if (!c.secure && field("seed") != std::to_string(c.seed))
+      throw Error("checkpoint " + c.resume + " was written with --seed " + field("seed") + ", not " +
+                  std::to_string(c.seed));
+    if (field("batch_size") != std::to_string(c.batch_size))
+      throw Error("checkpoint " + c.resume + " was written with --batch-size " + field("batch_size") + ", not " +
+                  std::to_string(c.batch_size));
     StateDict state;
     OptimizerState opt_state = inner.state();
     for (auto& [name, t] : ck.tensors)
@@ -246,10 +290,30 @@ int run(const Config& c) {
       t = it == ck.tensors.end() ? Tensor() : it->second;
     }
     inner.load_state(opt_state);
-    first_epoch = std::stoll(field("epoch")) + 1;
-    global_step = std::stoll(field("global_step"));
+    const auto count = [&](const std::string& name) {
+      std::int64_t value = -1;
+      const std::string& text = field(name);
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc() || end != text.data() + text.size() || value < 0)
+        throw Error("checkpoint " + c.resume + " has a malformed field '" + name + "': '" + text + "'");
+      return value;
+    };
+    first_epoch = count("epoch") + 1;
+    global_step = count("global_step");
     if (c.dp) {
-      priv.optimizer->ledger() = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
+      privacy::PrivacyLedger ledger;
+      try {
+        ledger = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
+      } catch (const Error& error) {
+        throw Error("checkpoint " + c.resume + " holds an unreadable privacy ledger: " + error.what());
+      }
+      // Every step the run took is in the ledger: one that holds fewer would
+      // report less privacy spent than was spent.
+      if (ledger.total_steps() != global_step)
+        throw Error("checkpoint " + c.resume + " is inconsistent: its privacy ledger holds " +
+                    std::to_string(ledger.total_steps()) + " steps but it was written at step " +
+                    std::to_string(global_step));
+      priv.optimizer->ledger() = std::move(ledger);
       priv.optimizer->set_steps_taken(global_step);
     }
     std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;
@@ -260,7 +324,7 @@ int run(const Config& c) {
 
   const bool show_progress = isatty(STDOUT_FILENO);
   std::vector<EpochFigures> figures;
-  bool stop = false;
+  bool stop = false, said_infinite = false;
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t steps = source->steps_per_epoch();
@@ -301,10 +365,18 @@ int run(const Config& c) {
     std::snprintf(line, sizeof(line), "Epoch: %lld | Train Loss: %.4f | Train Accuracy: %.2f | Test Accuracy: %.2f | ",
                   static_cast<long long>(epoch), f.train_loss, f.train_accuracy, f.test_accuracy);
     std::cout << line;
-    if (c.dp) std::printf("(ε = %.2f)", f.epsilon), std::fflush(stdout);
-    else std::cout << "(no DP)";
-    std::printf(" | %.2f s\n", seconds);
-    std::fflush(stdout);
+    // Rounded up, not to nearest: a printed epsilon must stay an upper bound.
+    char privacy[64] = "(no DP)";
+    if (c.dp && std::isfinite(f.epsilon))
+      std::snprintf(privacy, sizeof(privacy), "(ε = %.2f)", std::ceil(f.epsilon * 100) / 100);
+    else if (c.dp) std::snprintf(privacy, sizeof(privacy), "(ε = inf)");
+    std::snprintf(line, sizeof(line), " | %.2f s", seconds);
+    std::cout << privacy << line << std::endl;
+    if (c.dp && !std::isfinite(f.epsilon) && !said_infinite) {
+      std::cout << "note: a step ran without noise (sigma 0), so no finite epsilon bounds this run, now or after"
+                << std::endl;
+      said_infinite = true;
+    }
     if (!c.checkpoint.empty())
       save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp ? &priv.optimizer->ledger() : nullptr, epoch,
                                                     global_step, c));

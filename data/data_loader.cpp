@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "veil/core/error.h"
+#include "veil/privacy/poisson_schedule.h"
 
 namespace veil::data {
 
@@ -53,15 +54,30 @@ std::string DataLoader::describe() const {
   return os.str();
 }
 
+namespace {
+
+double sample_rate_of(const DataLoader& loader) {
+  return privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last()).sample_rate;
+}
+
+}  // namespace
+
 DPDataLoader::DPDataLoader(const DataLoader& loader, std::uint64_t seed, int rank, int world_size)
-    : DPDataLoader(loader.dataset_ptr(), 1.0 / static_cast<double>(loader.steps_per_epoch()), seed, rank,
-                   world_size) {}
+    : DPDataLoader(loader.dataset_ptr(), sample_rate_of(loader), seed, rank, world_size) {}
 
 DPDataLoader::DPDataLoader(std::shared_ptr<const TensorDataset> dataset, double sample_rate, std::uint64_t seed,
                            int rank, int world_size)
+    : DPDataLoader(dataset, PoissonSampler(dataset->size(), sample_rate, seed, rank, world_size)) {}
+
+DPDataLoader DPDataLoader::make_secure(const DataLoader& loader, int rank, int world_size) {
+  return DPDataLoader(loader.dataset_ptr(),
+                      PoissonSampler::make_secure(loader.dataset().size(), sample_rate_of(loader), rank, world_size));
+}
+
+DPDataLoader::DPDataLoader(std::shared_ptr<const TensorDataset> dataset, PoissonSampler sampler)
     : dataset_(std::move(dataset)),
-      sampler_(dataset_->size(), sample_rate, seed, rank, world_size),
-      steps_per_epoch_(static_cast<std::int64_t>(std::llround(1.0 / sample_rate))) {}
+      sampler_(std::move(sampler)),
+      steps_per_epoch_(static_cast<std::int64_t>(std::llround(1.0 / sampler_.sample_rate()))) {}
 
 std::vector<std::int64_t> DPDataLoader::indices(std::int64_t global_step) {
   return sampler_.sample(static_cast<std::uint64_t>(global_step));
@@ -70,7 +86,8 @@ std::vector<std::int64_t> DPDataLoader::indices(std::int64_t global_step) {
 std::string DPDataLoader::describe() const {
   std::ostringstream os;
   os << "DPDataLoader(Poisson sampling, examples=" << dataset_->size() << ", sample_rate=" << sampler_.sample_rate()
-     << ", expected_batch_size=" << sampler_.expected_batch_size() << ", steps_per_epoch=" << steps_per_epoch_ << ")";
+     << ", expected_batch_size=" << sampler_.expected_batch_size() << ", steps_per_epoch=" << steps_per_epoch_
+     << (sampler_.is_secure() ? ", secure: ChaCha20 keyed from the OS" : "") << ")";
   return os.str();
 }
 

@@ -6,7 +6,8 @@
 // shuffling, optional drop-last). DPDataLoader turns one into the Poisson
 // loader DP-SGD's accounting assumes: each example is included in each step
 // independently with probability q = 1/len(loader) (as Opacus), so batch sizes
-// vary and may be 0; an epoch is len(loader) steps.
+// vary and may be 0; an epoch is len(loader) steps (privacy::poisson_schedule,
+// the rule dp_accountant uses too).
 #include <functional>
 #include <memory>
 
@@ -42,6 +43,7 @@ class DataLoader : public BatchSource {
   const TensorDataset& dataset() const override { return *dataset_; }
   std::string describe() const override;
   std::int64_t batch_size() const { return batch_size_; }
+  bool drop_last() const { return drop_last_; }
   std::shared_ptr<const TensorDataset> dataset_ptr() const { return dataset_; }
 
  private:
@@ -53,11 +55,14 @@ class DataLoader : public BatchSource {
 
 class DPDataLoader : public BatchSource {
  public:
-  // Poisson loader with q = 1 / loader.steps_per_epoch().
+  // Poisson loader on poisson_schedule(N, loader's batch size, drop_last).
   DPDataLoader(const DataLoader& loader, std::uint64_t seed, int rank = 0, int world_size = 1);
   // Poisson loader with an explicit rate.
   DPDataLoader(std::shared_ptr<const TensorDataset> dataset, double sample_rate, std::uint64_t seed, int rank = 0,
                int world_size = 1);
+  // As the first constructor, but sampling in secure mode
+  // (PoissonSampler::make_secure): keyed from the OS, not reproducible.
+  static DPDataLoader make_secure(const DataLoader& loader, int rank = 0, int world_size = 1);
   std::int64_t steps_per_epoch() const override { return steps_per_epoch_; }
   std::vector<std::int64_t> indices(std::int64_t global_step) override;
   const TensorDataset& dataset() const override { return *dataset_; }
@@ -66,6 +71,8 @@ class DPDataLoader : public BatchSource {
   double expected_batch_size() const { return sampler_.expected_batch_size(); }
 
  private:
+  DPDataLoader(std::shared_ptr<const TensorDataset> dataset, PoissonSampler sampler);
+
   std::shared_ptr<const TensorDataset> dataset_;
   PoissonSampler sampler_;
   std::int64_t steps_per_epoch_;

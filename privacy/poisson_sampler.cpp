@@ -1,10 +1,13 @@
 #include "veil/privacy/poisson_sampler.h"
 
+#include <string.h>  // explicit_bzero
+
 #include <algorithm>
 #include <cmath>
 
 #include "veil/core/error.h"
 #include "veil/core/philox.h"
+#include "veil/privacy/secure_rng.h"
 
 namespace veil {
 
@@ -23,8 +26,56 @@ PoissonSampler::PoissonSampler(int64_t dataset_size, double sample_rate, uint64_
   VEIL_CHECK(world_size >= 1 && rank >= 0 && rank < world_size) << "rank " << rank << " of " << world_size;
 }
 
+namespace {
+
+// Uniforms in [0, 1) from the ChaCha20 keystream of one step: nonce
+// (step low, step high, tag), blocks counted from 0.
+class ChaChaUniform {
+ public:
+  ChaChaUniform(const ChaChaKey& key, uint64_t step)
+      : key_(key), nonce_{static_cast<uint32_t>(step), static_cast<uint32_t>(step >> 32), kTag} {}
+  ~ChaChaUniform() { explicit_bzero(buffer_.data(), sizeof(buffer_)); }
+  double uniform() {
+    if (used_ == 16) {
+      buffer_ = chacha20_block(key_, next_block_++, nonce_);
+      used_ = 0;
+    }
+    const uint32_t hi = buffer_[used_], lo = buffer_[used_ + 1];
+    used_ += 2;
+    return uniform_double_co(hi, lo);
+  }
+
+ private:
+  static constexpr uint32_t kTag = 0x504f4953;  // "POIS": no other keystream of this key uses it
+  const ChaChaKey& key_;
+  ChaChaNonce nonce_;
+  uint32_t next_block_ = 0;
+  ChaChaBlock buffer_{};
+  int used_ = 16;
+};
+
+}  // namespace
+
+PoissonSampler PoissonSampler::make_secure(int64_t dataset_size, double sample_rate, int rank, int world_size) {
+  PoissonSampler sampler(dataset_size, sample_rate, 0, rank, world_size);
+  std::array<uint8_t, 32> bytes;
+  os_random_bytes(bytes.data(), bytes.size());
+  sampler.secure_key_ = chacha20_key_from_bytes(bytes);
+  explicit_bzero(bytes.data(), bytes.size());
+  return sampler;
+}
+
 std::vector<int64_t> PoissonSampler::sample(uint64_t step) const {
+  if (secure_key_) {
+    ChaChaUniform rng(*secure_key_, step);
+    return walk(rng);
+  }
   Philox rng(seed_, philox_stream(PhiloxPurpose::kPoissonSampling, step));
+  return walk(rng);
+}
+
+template <typename Uniform>
+std::vector<int64_t> PoissonSampler::walk(Uniform& rng) const {
   std::vector<int64_t> batch;
   batch.reserve(static_cast<size_t>(expected_batch_size() / world_size_ * 1.2) + 16);
   int64_t last = -1;  // the previously included index

@@ -6,7 +6,7 @@
 #include "veil/core/error.h"
 #include "veil/layers/validator.h"
 #include "veil/privacy/noise_calibration.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/privacy/poisson_schedule.h"
 
 namespace veil {
 
@@ -31,9 +31,8 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   // In secure mode the batches must be unpredictable too: a known sampler
   // seed reveals which examples each step used and voids the subsampling
   // part of the guarantee.
-  std::uint64_t sampler_seed = options.seed;
-  if (secure_mode_) os_random_bytes(reinterpret_cast<std::uint8_t*>(&sampler_seed), sizeof(sampler_seed));
-  out.loader = std::make_shared<data::DPDataLoader>(loader, sampler_seed);
+  out.loader = secure_mode_ ? std::make_shared<data::DPDataLoader>(data::DPDataLoader::make_secure(loader))
+                            : std::make_shared<data::DPDataLoader>(loader, options.seed);
   DPOptimizerOptions dp;
   dp.noise_multiplier = noise_multiplier;
   dp.clipping.max_grad_norm = max_grad_norm;
@@ -45,6 +44,12 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   out.optimizer = std::make_shared<DPOptimizer>(model, std::move(optimizer), dp);
   optimizer_ = out.optimizer;
   if (budget_) set_epsilon_budget(budget_->first, budget_->second);
+  // The central limit theorem behind GDP holds only asymptotically: its
+  // epsilon is not an upper bound.
+  if (accountant_ == "gdp")
+    out.warnings.push_back(
+        "the gdp accountant is a central-limit approximation that can under-state epsilon; use rdp or prv for a "
+        "guaranteed upper bound");
   return out;
 }
 
@@ -53,10 +58,19 @@ PrivateTraining PrivacyEngine::make_private_with_epsilon(Module& model, std::uni
                                                          double target_delta, std::int64_t epochs,
                                                          double max_grad_norm, const MakePrivateOptions& options) {
   VEIL_CHECK(epochs > 0) << "make_private_with_epsilon: epochs must be positive, got " << epochs;
-  const double q = 1.0 / static_cast<double>(loader.steps_per_epoch());
-  const std::int64_t steps = epochs * loader.steps_per_epoch();
-  const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, q, steps, accountant_);
-  return make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);
+  const privacy::PoissonSchedule schedule =
+      privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last());
+  const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, schedule.sample_rate,
+                                                  schedule.steps(static_cast<double>(epochs)), accountant_);
+  PrivateTraining out = make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);
+  if (accountant_ == "gdp") {
+    std::ostringstream os;
+    os << "the noise multiplier was calibrated with the gdp accountant, so the run may spend more than the target "
+          "epsilon "
+       << target_epsilon;
+    out.warnings.push_back(os.str());
+  }
+  return out;
 }
 
 privacy::EpsilonResult PrivacyEngine::get_epsilon(double delta) const {

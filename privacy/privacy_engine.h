@@ -13,11 +13,16 @@
 //
 // make_private validates the model (no BatchNorm, every parametric layer has
 // a per-sample rule), turns on per-sample recording, replaces the loader by a
-// Poisson loader with q = 1/len(loader), and wraps the optimizer in a
-// DPOptimizer that divides by the expected batch size q*N.
+// Poisson loader with q = 1/len(loader) (privacy::poisson_schedule), and wraps
+// the optimizer in a DPOptimizer that divides by the expected batch size q*N.
+//
+// Library code never prints: what the caller should tell the user (the GDP
+// accountant's epsilon is an approximation that can under-state the privacy
+// spent) comes back in PrivateTraining::warnings.
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "veil/data/data_loader.h"
 #include "veil/privacy/accountant.h"
@@ -35,6 +40,7 @@ struct MakePrivateOptions {
 struct PrivateTraining {
   std::shared_ptr<DPOptimizer> optimizer;
   std::shared_ptr<data::DPDataLoader> loader;
+  std::vector<std::string> warnings;  // one sentence each, for the caller to show
 };
 
 class PrivacyEngine {
@@ -43,8 +49,9 @@ class PrivacyEngine {
 
   PrivateTraining make_private(Module& model, std::unique_ptr<Optimizer> optimizer, const data::DataLoader& loader,
                                double noise_multiplier, double max_grad_norm, const MakePrivateOptions& options = {});
-  // Calibrates the noise multiplier so that `epochs` epochs spend at most
-  // target_epsilon at target_delta, then calls make_private.
+  // Calibrates the noise multiplier so that `epochs` epochs of
+  // poisson_schedule(N, batch size, drop_last) spend at most target_epsilon
+  // at target_delta, then calls make_private.
   PrivateTraining make_private_with_epsilon(Module& model, std::unique_ptr<Optimizer> optimizer,
                                             const data::DataLoader& loader, double target_epsilon,
                                             double target_delta, std::int64_t epochs, double max_grad_norm,

@@ -13,6 +13,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
+
+#include "veil/data/data_loader.h"
 
 namespace {
 
@@ -87,16 +90,30 @@ TEST_CASE("dp_accountant epsilon prints the RDP epsilon and a JSON line", "[priv
   CHECK(json_number(json, "delta") == 1e-5);
 }
 
-TEST_CASE("dp_accountant derives q and steps from dataset, batch and epochs", "[privacy][cli]") {
-  // ceil(1 * 60000 / 256) = 235 steps at q = 256/60000.
+TEST_CASE("dp_accountant derives q and steps from dataset, batch and epochs as the trainer does", "[privacy][cli]") {
+  // ceil(60000 / 256) = 235 steps per epoch at q = 1/235, as DPDataLoader samples.
   const AppRun run = run_app("epsilon --dataset-size 60000 --batch-size 256 --epochs 1 --sigma 1.1 --delta=1e-5 --json");
   INFO(run.out << run.err);
   REQUIRE(run.status == 0);
   const std::string json = last_line(run.out);
   CHECK(json_number(json, "steps") == 235);
-  CHECK(json_number(json, "sample_rate") == 256.0 / 60000);
+  CHECK(json_number(json, "sample_rate") == 1.0 / 235);
   CHECK(json_number(json, "dataset_size") == 60000);
   CHECK(json_number(json, "epsilon") > 0.0);
+
+  // The trainer's loader for the same N and B, over E epochs.
+  for (const auto& [n, b, epochs] : {std::tuple{1000, 300, 2.5}, std::tuple{200, 30, 1.0}, std::tuple{60000, 200, 10.0}}) {
+    const auto dataset = std::make_shared<veil::data::TensorDataset>(veil::Tensor::zeros({n, 1}),
+                                                                     veil::Tensor::zeros({n}, veil::DType::Int64));
+    const veil::data::DPDataLoader trained(veil::data::DataLoader(dataset, b, true, false, 0), 0);
+    const AppRun r = run_app("epsilon --dataset-size " + std::to_string(n) + " --batch-size " + std::to_string(b) +
+                             " --epochs " + std::to_string(epochs) + " --sigma 1 --delta 1e-5 --json");
+    INFO(r.out << r.err);
+    REQUIRE(r.status == 0);
+    const std::string line = last_line(r.out);
+    CHECK(json_number(line, "sample_rate") == trained.sample_rate());
+    CHECK(json_number(line, "steps") == std::ceil(epochs * double(trained.steps_per_epoch())));
+  }
 }
 
 TEST_CASE("dp_accountant runs the PRV and GDP accountants", "[privacy][cli]") {
