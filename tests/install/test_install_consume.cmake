@@ -1,6 +1,8 @@
 # Installs veil from a build tree, moves the installed tree elsewhere (the
 # package must be relocatable), then configures, builds and runs
-# apps/embed_example against it as an outside project would.
+# apps/embed_example against it as an outside project would: once through
+# find_package(veil), once with the flags `pkg-config --cflags --libs veil`
+# gives.
 #
 #   cmake -D VEIL_BUILD_DIR=... -D EXAMPLE_DIR=... -D WORK_DIR=... -D GENERATOR=...
 #         -D CXX_COMPILER=... -D INCLUDEDIR=... -D LIBDIR=... -P test_install_consume.cmake
@@ -28,7 +30,8 @@ set(prefix ${WORK_DIR}/prefix)
 
 foreach(expected IN ITEMS ${INCLUDEDIR}/veil/veil.h ${INCLUDEDIR}/veil/core/tensor.h
                           ${INCLUDEDIR}/veil/privacy/privacy_engine.h ${LIBDIR}/cmake/veil/veilConfig.cmake
-                          ${LIBDIR}/cmake/veil/veilConfigVersion.cmake ${LIBDIR}/cmake/veil/veilTargets.cmake)
+                          ${LIBDIR}/cmake/veil/veilConfigVersion.cmake ${LIBDIR}/cmake/veil/veilTargets.cmake
+                          ${LIBDIR}/pkgconfig/veil.pc)
   if(NOT EXISTS ${prefix}/${expected})
     message(FATAL_ERROR "the installed tree lacks ${expected}")
   endif()
@@ -45,11 +48,24 @@ endforeach()
 run_step("configuring the example" ${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
          -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix})
 run_step("building the example" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run_step("running the example" ${WORK_DIR}/build/embed_example)
-message("${step_output}")
-if(NOT step_output MATCHES "epsilon = ([0-9.e+-]+)")
-  message(FATAL_ERROR "the example printed no epsilon")
-endif()
-if(NOT CMAKE_MATCH_1 GREATER 0)
-  message(FATAL_ERROR "the example printed epsilon = ${CMAKE_MATCH_1}, expected a positive number")
-endif()
+function(check_example_runs program)
+  run_step("running ${program}" ${program})
+  message("${step_output}")
+  if(NOT step_output MATCHES "epsilon = ([0-9.e+-]+)")
+    message(FATAL_ERROR "${program} printed no epsilon")
+  endif()
+  if(NOT CMAKE_MATCH_1 GREATER 0)
+    message(FATAL_ERROR "${program} printed epsilon = ${CMAKE_MATCH_1}, expected a positive number")
+  endif()
+endfunction()
+check_example_runs(${WORK_DIR}/build/embed_example)
+
+# pkg-config users: the same example compiled with veil.pc's flags only.
+find_program(PKG_CONFIG pkg-config REQUIRED)
+set(ENV{PKG_CONFIG_PATH} ${prefix}/${LIBDIR}/pkgconfig)
+run_step("pkg-config" ${PKG_CONFIG} --cflags --libs veil)
+string(STRIP "${step_output}" pc_flags)
+separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+run_step("building the example with pkg-config's flags" ${CXX_COMPILER} -std=c++20 -O1 ${EXAMPLE_DIR}/main.cpp
+         ${pc_flags} -o ${WORK_DIR}/embed_example_pkg_config)
+check_example_runs(${WORK_DIR}/embed_example_pkg_config)
