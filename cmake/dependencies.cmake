@@ -2,6 +2,8 @@
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(ZLIB REQUIRED)
+# Secure mode's randomness: OS entropy and the ChaCha20 keystream.
+find_package(Sodium REQUIRED)
 find_package(Threads REQUIRED)
 
 function(veil_resolve_option name found)

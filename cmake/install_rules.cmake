@@ -39,4 +39,5 @@ install(FILES ${PROJECT_BINARY_DIR}/veilConfig.cmake ${PROJECT_BINARY_DIR}/veilC
               ${PROJECT_SOURCE_DIR}/third_party/cmake/VeilFindCUDAToolkit.cmake
               ${PROJECT_SOURCE_DIR}/third_party/cmake/FindCUDNN.cmake
               ${PROJECT_SOURCE_DIR}/third_party/cmake/FindNCCL.cmake
+              ${PROJECT_SOURCE_DIR}/third_party/cmake/FindSodium.cmake
         DESTINATION ${veil_cmake_dir} COMPONENT veil)

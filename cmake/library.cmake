@@ -40,7 +40,7 @@ target_compile_features(veil PUBLIC cxx_std_20)
 
 target_link_libraries(veil
   PUBLIC OpenMP::OpenMP_CXX Threads::Threads
-  PRIVATE $<BUILD_INTERFACE:Eigen3::Eigen> ZLIB::ZLIB)
+  PRIVATE $<BUILD_INTERFACE:Eigen3::Eigen> ZLIB::ZLIB Sodium::Sodium)
 target_compile_options(veil PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
   # Error messages name source files relative to the project, not the build machine's paths.

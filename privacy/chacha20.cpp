@@ -1,39 +1,55 @@
 #include "veil/privacy/chacha20.h"
 
+#include <sodium.h>
+#include <string.h>  // explicit_bzero
+
+#include <bit>
+#include <cstring>
+
+#include "veil/core/error.h"
+
 namespace veil {
+
 namespace {
 
-uint32_t rotl(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
+std::array<uint8_t, 32> key_bytes(const ChaChaKey& key) {
+  std::array<uint8_t, 32> bytes;
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 4; ++j) bytes[4 * i + j] = static_cast<uint8_t>(key[i] >> (8 * j));
+  return bytes;
+}
 
 }  // namespace
 
-void chacha20_quarter_round(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d) {
-  a += b; d ^= a; d = rotl(d, 16);
-  c += d; b ^= c; b = rotl(b, 12);
-  a += b; d ^= a; d = rotl(d, 8);
-  c += d; b ^= c; b = rotl(b, 7);
+void ensure_sodium() {
+  // sodium_init is thread-safe and idempotent; -1 means no usable entropy source.
+  static const int status = sodium_init();
+  VEIL_CHECK(status >= 0) << "libsodium could not be initialised (no entropy source available?)";
+}
+
+void chacha20_blocks(const ChaChaKey& key, uint32_t counter, const ChaChaNonce& nonce, ChaChaBlock* out,
+                     std::size_t count) {
+  VEIL_ASSERT(count <= (uint64_t{1} << 32) - counter) << "ChaCha20 block counter would wrap";
+  ensure_sodium();
+  // The keystream is the encryption of zeros: libsodium's IETF ChaCha20 is
+  // RFC 8439's, with the block counter starting at `counter`. Its bytes are
+  // the blocks' little-endian words, so they land in `out` as they are.
+  static_assert(std::endian::native == std::endian::little, "keystream words are read as little-endian");
+  std::array<uint8_t, crypto_stream_chacha20_ietf_NONCEBYTES> nonce_bytes;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 4; ++j) nonce_bytes[4 * i + j] = static_cast<uint8_t>(nonce[i] >> (8 * j));
+  std::array<uint8_t, 32> secret = key_bytes(key);
+  auto* bytes = reinterpret_cast<unsigned char*>(out);
+  const std::size_t length = count * sizeof(ChaChaBlock);
+  std::memset(bytes, 0, length);
+  crypto_stream_chacha20_ietf_xor_ic(bytes, bytes, length, nonce_bytes.data(), counter, secret.data());
+  explicit_bzero(secret.data(), secret.size());
 }
 
 ChaChaBlock chacha20_block(const ChaChaKey& key, uint32_t counter, const ChaChaNonce& nonce) {
-  // Words 0-3 are the constant "expand 32-byte k", then key, counter, nonce.
-  const ChaChaBlock input{0x61707865u, 0x3320646eu, 0x79622d32u, 0x6b206574u,
-                          key[0],      key[1],      key[2],      key[3],
-                          key[4],      key[5],      key[6],      key[7],
-                          counter,     nonce[0],    nonce[1],    nonce[2]};
-  ChaChaBlock x = input;
-  for (int i = 0; i < 10; ++i) {
-    // A column round, then a diagonal round.
-    chacha20_quarter_round(x[0], x[4], x[8], x[12]);
-    chacha20_quarter_round(x[1], x[5], x[9], x[13]);
-    chacha20_quarter_round(x[2], x[6], x[10], x[14]);
-    chacha20_quarter_round(x[3], x[7], x[11], x[15]);
-    chacha20_quarter_round(x[0], x[5], x[10], x[15]);
-    chacha20_quarter_round(x[1], x[6], x[11], x[12]);
-    chacha20_quarter_round(x[2], x[7], x[8], x[13]);
-    chacha20_quarter_round(x[3], x[4], x[9], x[14]);
-  }
-  for (int i = 0; i < 16; ++i) x[i] += input[i];
-  return x;
+  ChaChaBlock block;
+  chacha20_blocks(key, counter, nonce, &block, 1);
+  return block;
 }
 
 ChaChaKey chacha20_key_from_bytes(const std::array<uint8_t, 32>& bytes) {

@@ -1,9 +1,9 @@
 #include "veil/privacy/secure_rng.h"
 
-#include <sys/random.h>
+#include <sodium.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
+#include <string.h>  // explicit_bzero
 
 #include "veil/core/error.h"
 #include "veil/core/philox.h"
@@ -11,16 +11,8 @@
 namespace veil {
 
 void os_random_bytes(uint8_t* out, size_t n) {
-  while (n > 0) {
-    const ssize_t got = getrandom(out, n, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      VEIL_FAIL() << "getrandom(2) failed: " << std::strerror(errno);
-    }
-    // Requests over 256 bytes may come back short when a signal arrives.
-    out += got;
-    n -= static_cast<size_t>(got);
-  }
+  ensure_sodium();
+  randombytes_buf(out, n);
 }
 
 SecureRng::SecureRng() {
@@ -39,13 +31,19 @@ SecureRng::~SecureRng() {
 }
 
 uint32_t SecureRng::next_u32() {
-  if (used_ == 16) {
+  if (used_ == filled_) {
+    // A refill stops where the 32-bit block counter wraps into the next nonce.
+    const auto counter = static_cast<uint32_t>(next_block_);
+    const std::size_t blocks =
+        static_cast<std::size_t>(std::min<uint64_t>(kBufferBlocks, (uint64_t{1} << 32) - counter));
     const ChaChaNonce nonce{static_cast<uint32_t>(next_block_ >> 32), 0, 0};
-    buffer_ = chacha20_block(key_, static_cast<uint32_t>(next_block_), nonce);
-    ++next_block_;
+    chacha20_blocks(key_, counter, nonce, buffer_.data(), blocks);
+    next_block_ += blocks;
+    filled_ = blocks * 16;
     used_ = 0;
   }
-  return buffer_[used_++];
+  const std::size_t word = used_++;
+  return buffer_[word / 16][word % 16];
 }
 
 uint64_t SecureRng::next_u64() {

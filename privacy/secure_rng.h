@@ -18,9 +18,9 @@ namespace veil {
 
 __extension__ typedef unsigned __int128 uint128;
 
-// Fills out[0, n) from the kernel's CSPRNG with getrandom(2), which blocks
-// until the kernel pool is seeded. Retries interrupted calls (EINTR) and
-// short reads; throws veil::Error on any other failure.
+// Fills out[0, n) from the operating system's CSPRNG through libsodium's
+// randombytes_buf (getrandom(2) on Linux, blocking until the kernel pool is
+// seeded).
 void os_random_bytes(uint8_t* out, size_t n);
 
 // A cryptographically secure generator. Neither copyable nor movable: a
@@ -52,9 +52,13 @@ class SecureRng {
   SecureRng(SecureRng& parent, SplitFrom);
 
   ChaChaKey key_;
+  // The keystream is produced 16 blocks (1 KiB) at a time: one library call
+  // per block would dominate the cost of secure noise.
+  static constexpr std::size_t kBufferBlocks = 16;
   uint64_t next_block_ = 0;
-  ChaChaBlock buffer_{};
-  int used_ = 16;  // words of buffer_ already handed out
+  std::array<ChaChaBlock, kBufferBlocks> buffer_{};
+  std::size_t filled_ = 0;  // words of buffer_ holding keystream
+  std::size_t used_ = 0;    // words of buffer_ already handed out
 };
 
 }  // namespace veil
