@@ -87,6 +87,18 @@ DiscreteStep discretise(const SubsampledGaussianLoss& loss, std::int64_t first, 
   return step;
 }
 
+// Note [Narrow losses]
+// A cell wider than the loss's spread splits each step's mass onto its end
+// points, which adds about E|L| h / 2 to the mean loss per step: first order
+// in h, not second. With many steps of a tiny loss (q 1e-4, sigma 5, 1e5
+// steps: each loss about 1e-5) that dominated epsilon at h = 1e-4. So the mesh
+// is refined until the composed window spans kMinWindowPoints points, which
+// keeps the excess a small fraction of the composed spread; kFinestMesh
+// stops it where 1 - r in Note [Connecting the dots] could no longer be
+// resolved in double precision.
+constexpr double kMinWindowPoints = 1 << 15;
+constexpr double kFinestMesh = 1e-9;
+
 struct Mechanism {
   double sample_rate;
   double noise_multiplier;
@@ -141,13 +153,16 @@ PldResult PldAccountant::compute(double delta) const {
     mechanisms.push_back(mechanism);
   }
 
-  // The mesh: value_interval unless a step or the window would exceed its cap.
+  // The mesh: value_interval, refined once when the composed loss is narrow
+  // (see Note [Narrow losses]), coarsened when a step or the window would
+  // exceed its cap.
   const double max_step_points = double(options_.max_step_points);
   const double max_points = double(options_.max_grid_size);
   double mesh = options_.value_interval;
   std::vector<LatticeFactor> factors;
   std::int64_t window_low = 0;
   std::size_t grid_size = 0;
+  bool refined = false;
   for (int attempt = 0;; ++attempt) {
     VEIL_ASSERT(attempt < 100) << "PLD grid search did not settle";
     double widest_step = 0.0;
@@ -178,6 +193,14 @@ PldResult PldAccountant::compute(double delta) const {
     const IndexWindow add = composed_window(factors, 1, eta / 2);
     window_low = std::min(remove.low, add.low);
     const double width = double(std::max(remove.high, add.high) - window_low + 1);
+    if (!refined) {
+      refined = true;
+      const double finer = std::max(kFinestMesh, width * mesh / kMinWindowPoints);
+      if (finer < 0.5 * mesh) {
+        mesh = finer;
+        continue;
+      }
+    }
     if (width > max_points) {
       mesh *= 1.05 * width / max_points;
       continue;

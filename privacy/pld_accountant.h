@@ -27,10 +27,11 @@
 //  - the FFT window holds all but eta/2 of the composed loss above it
 //    (Chernoff bound on the discretised steps); delta pays for that too;
 //  - an allowance of N log2(N) ulps covers the FFT's rounding on N points;
-//  - the mesh h is value_interval, or coarser when a step's interval would
+//  - the mesh h is value_interval, finer when the composed loss is narrow
+//    (its window gets at least 2^15 points: a cell wider than each step's
+//    loss would cost first order in h), coarser when a step's interval would
 //    need more than max_step_points points or the composed window more than
-//    max_grid_size; coarser only loosens the bound (the chords' error grows
-//    as h^2 per step), and PldResult reports the h used.
+//    max_grid_size; any mesh gives an upper bound, and PldResult reports it.
 // So get_epsilon returns an upper bound on the true epsilon, up to the FFT
 // rounding covered by the allowance; its excess over the true value comes
 // from the chords (second order in h per step) and from eta, typically well
@@ -46,7 +47,7 @@
 namespace veil::privacy {
 
 struct PldOptions {
-  double value_interval = 1e-4;  // finest grid spacing h of loss values
+  double value_interval = 1e-4;  // grid spacing h of loss values, unless adapted
   double delta_error = 1e-3;     // eta / delta: the delta spent on truncation
   std::size_t max_step_points = std::size_t{1} << 15;  // cap on one step's grid points
   std::size_t max_grid_size = std::size_t{1} << 20;    // cap on the FFT length (power of two)

@@ -227,6 +227,21 @@ TEST_CASE("PLD coarsens its mesh under the caps and stays an upper bound", "[pri
   CHECK(gaussian.epsilon >= gaussian_mechanism_epsilon(std::sqrt(10.0), 1e-5));
 }
 
+TEST_CASE("PLD refines its mesh when each step's loss is far narrower than it", "[privacy][pld]") {
+  // Regression: each loss here is about 1e-5; at the default 1e-4 mesh the
+  // cells' splitting tripled epsilon (0.013, above PRV's bound's centre).
+  const PldResult result = pld(5.0, 1e-4, 100000, 1e-3);
+  PldOptions fine;
+  fine.value_interval = 1e-6;
+  const PldResult reference = pld(5.0, 1e-4, 100000, 1e-3, fine);
+  const PrvResult prv_result = prv(5.0, 1e-4, 100000, 1e-3);
+  INFO("pld " << result.epsilon << " (mesh " << result.mesh << "), fine " << reference.epsilon << ", prv "
+              << prv_result.epsilon);
+  CHECK(result.mesh < PldOptions{}.value_interval);
+  CHECK(result.epsilon <= 1.01 * reference.epsilon);
+  CHECK(result.epsilon <= prv_result.epsilon - 0.5 * prv_result.epsilon_error);
+}
+
 TEST_CASE("PLD handles extreme noise and refuses deltas its grid cannot certify", "[privacy][pld]") {
   PldAccountant empty;
   CHECK(empty.get_epsilon(1e-5).epsilon == 0.0);
