@@ -133,13 +133,18 @@ ComposedPair compose_pairs(std::span<const LatticeFactor> factors, std::int64_t 
   fft(total, FftDirection::inverse);
 
   // Unwrap onto window_low .. window_low + n - 1.
+  // The noise is at least an ulp of the largest mass, even where no value
+  // happens to come out negative.
   ComposedPair result{{std::vector<double>(n), std::vector<double>(n)}, 0.0};
+  double largest = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const Complex value = total[circular_slot(window_low + std::int64_t(i), n)];
     result.mass[0][i] = std::max(0.0, value.real());
     result.mass[1][i] = std::max(0.0, value.imag());
     result.rounding_noise = std::max({result.rounding_noise, -value.real(), -value.imag()});
+    largest = std::max({largest, value.real(), value.imag()});
   }
+  result.rounding_noise = std::max(result.rounding_noise, std::numeric_limits<double>::epsilon() * largest);
   return result;
 }
 

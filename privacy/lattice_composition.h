@@ -44,8 +44,9 @@ struct ComposedPair {
   // mass[r][i]: the mass of the indices congruent to window_low + i modulo
   // grid_size, for relation r; rounding's negative values raised to 0.
   std::array<std::vector<double>, 2> mass;
-  // The largest magnitude of those negative values: exact arithmetic gives
-  // none, so it measures the FFT's rounding noise per point.
+  // The largest magnitude of those negative values (exact arithmetic gives
+  // none), or an ulp of the largest mass if that is more: the FFT's rounding
+  // noise per point.
   double rounding_noise;
 };
 
