@@ -125,6 +125,41 @@ TEST_CASE("PLD brackets the Gaussian mechanism's exact epsilon (q = 1)", "[priva
   CHECK(sharp.mesh > PldOptions{}.value_interval);
 }
 
+TEST_CASE("PLD brackets the exact epsilon of one subsampled step", "[privacy][pld]") {
+  // One step's curve is exact from the loss tails (checked against
+  // integration above): delta(eps) = P[L > eps] - e^eps Q[L > eps].
+  const auto exact_epsilon = [](double q, double sigma, double delta) {
+    double worst = 0.0;
+    for (const NeighbourRelation relation : {NeighbourRelation::remove, NeighbourRelation::add}) {
+      const SubsampledGaussianLoss loss(q, sigma, relation);
+      const auto curve = [&](double eps) {
+        const LossTails tails = loss.tails(eps);
+        return std::exp(tails.p_above) - std::exp(eps + tails.q_above);
+      };
+      if (curve(0.0) <= delta) continue;
+      double low = 0.0;
+      double high = 1.0;
+      while (curve(high) > delta) high *= 2;
+      for (int i = 0; i < 200; ++i) {
+        const double middle = 0.5 * (low + high);
+        (curve(middle) > delta ? low : high) = middle;
+      }
+      worst = std::max(worst, high);
+    }
+    return worst;
+  };
+  for (const double q : {0.01, 0.1, 0.5}) {
+    for (const double sigma : {0.6, 1.0, 2.0}) {
+      const double exact = exact_epsilon(q, sigma, 1e-5);
+      const PldResult result = pld(sigma, q, 1, 1e-5);
+      INFO("q " << q << " sigma " << sigma << " exact " << exact << " pld " << result.epsilon << " mesh "
+                << result.mesh);
+      CHECK(result.epsilon >= exact);
+      CHECK(result.epsilon <= exact + 1e-3 * exact + 2 * result.mesh);
+    }
+  }
+}
+
 TEST_CASE("PLD is never above RDP or PRV", "[privacy][pld]") {
   struct Case {
     double q, sigma;
