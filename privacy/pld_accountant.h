@@ -26,19 +26,21 @@
 //    exactly) and rounds up what is below it;
 //  - the FFT window holds all but eta/2 of the composed loss above it
 //    (Chernoff bound on the discretised steps); delta pays for that too;
-//  - an allowance of N log2(N) ulps covers the FFT's rounding on N points;
+//  - the FFT's rounding noise, measured on its output, times the N points
+//    is an allowance delta pays as well;
 //  - the mesh h is value_interval, finer when the composed loss is narrow
 //    (its window gets at least 2^15 points: a cell wider than each step's
 //    loss would cost first order in h), coarser when a step's interval would
 //    need more than max_step_points points or the composed window more than
 //    max_grid_size; any mesh gives an upper bound, and PldResult reports it.
-// So get_epsilon returns an upper bound on the true epsilon, up to the FFT
-// rounding covered by the allowance; its excess over the true value comes
-// from the chords (second order in h per step) and from eta, typically well
-// below 0.5%. A delta so small that the allowance would eat it is refused.
+// So get_epsilon returns an upper bound on the true epsilon, up to rounding
+// beyond that allowance; its excess over the true value comes from the
+// chords (second order in h per step) and from eta, typically well below
+// 0.5%. A delta of which the allowance would take over a tenth is refused.
 //
 // Cost: O(N log N) per distinct (q, sigma), N the window's size (a power of
-// two, about 2^17 for 1e4 steps of the MNIST schedule at the default h).
+// two, 2^16 for 1e4 steps of the MNIST schedule); memory O(N) plus each
+// distinct (q, sigma)'s discretised step.
 #include <cstddef>
 #include <string>
 
