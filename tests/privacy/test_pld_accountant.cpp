@@ -160,6 +160,14 @@ TEST_CASE("PLD brackets the exact epsilon of one subsampled step", "[privacy][pl
   }
 }
 
+TEST_CASE("PLD agrees with Google's dp_accounting on its published values", "[privacy][pld]") {
+  // dp_accounting's PLD accountant tests: three steps at q 0.2, sigma 0.5 have
+  // delta 0.15594 at epsilon 1; three Gaussian steps at sigma sqrt(3) have
+  // delta 0.126936 at epsilon 1 (exact). Both are read back to 1e-3.
+  CHECK(pld(0.5, 0.2, 3, 0.15594).epsilon == Approx(1.0).margin(1e-3));
+  CHECK(pld(std::sqrt(3.0), 1.0, 3, 0.126936).epsilon == Approx(1.0).margin(1e-3));
+}
+
 TEST_CASE("PLD is never above RDP or PRV", "[privacy][pld]") {
   struct Case {
     double q, sigma;
