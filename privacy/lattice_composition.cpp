@@ -92,7 +92,7 @@ IndexWindow composed_window(std::span<const LatticeFactor> factors, int relation
   }
   VEIL_ASSERT(std::isfinite(low) && std::isfinite(high) && low <= high)
       << "lattice window [" << low << ", " << high << "]";
-  return {std::int64_t(std::floor(low)), std::int64_t(std::ceil(high))};
+  return {std::floor(low), std::ceil(high)};
 }
 
 ComposedPair compose_pairs(std::span<const LatticeFactor> factors, std::int64_t window_low, std::size_t grid_size) {

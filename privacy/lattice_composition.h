@@ -29,9 +29,11 @@ struct LatticeFactor {
   std::int64_t count = 1;
 };
 
+// Whole numbers, held as doubles: a caller can check their size before
+// using them as indices.
 struct IndexWindow {
-  std::int64_t low;
-  std::int64_t high;
+  double low;
+  double high;
 };
 
 // For S, the sum of `count` independent copies of every factor's pmf for

@@ -99,6 +99,11 @@ DiscreteStep discretise(const SubsampledGaussianLoss& loss, std::int64_t first, 
 constexpr double kMinWindowPoints = 1 << 15;
 constexpr double kFinestMesh = 1e-9;
 
+// Grid indices, of a step or of the composed sum, stay below 2^50 in
+// magnitude, so they are exact as doubles and int64 (sigma 1e-17 at q = 1 has
+// losses near 5e33 in a spread of 1e17: the mesh coarsens to keep this).
+constexpr double kLargestIndex = 0x1p50;
+
 struct Mechanism {
   double sample_rate;
   double noise_multiplier;
@@ -152,6 +157,16 @@ PldResult PldAccountant::compute(double delta) const {
     }
     mechanisms.push_back(mechanism);
   }
+  // Losses beyond the double range (sigma below about 1e-150): the only
+  // bound left to give is the trivial one.
+  for (const Mechanism& mechanism : mechanisms) {
+    for (const Interval& interval : mechanism.intervals) {
+      if (!std::isfinite(interval.bottom) || !std::isfinite(interval.top)) {
+        const double infinity = std::numeric_limits<double>::infinity();
+        return {infinity, infinity, infinity, options_.value_interval, 0};
+      }
+    }
+  }
 
   // The mesh: value_interval, refined once when the composed loss is narrow
   // (see Note [Narrow losses]), coarsened when a step or the window would
@@ -166,13 +181,19 @@ PldResult PldAccountant::compute(double delta) const {
   for (int attempt = 0;; ++attempt) {
     VEIL_ASSERT(attempt < 100) << "PLD grid search did not settle";
     double widest_step = 0.0;
+    double farthest = 0.0;  // largest |index| of a step's grid
     for (const Mechanism& mechanism : mechanisms) {
       for (const Interval& interval : mechanism.intervals) {
-        widest_step = std::max(widest_step, double(last_index(interval, mesh) - first_index(interval, mesh) + 1));
+        widest_step = std::max(widest_step, std::ceil(interval.top / mesh) - std::floor(interval.bottom / mesh) + 1);
+        farthest = std::max({farthest, std::abs(interval.top) / mesh, std::abs(interval.bottom) / mesh});
       }
     }
     if (widest_step > max_step_points) {
       mesh *= 1.05 * widest_step / max_step_points;
+      continue;
+    }
+    if (farthest > kLargestIndex) {
+      mesh *= 1.05 * farthest / kLargestIndex;
       continue;
     }
     factors.clear();
@@ -191,8 +212,14 @@ PldResult PldAccountant::compute(double delta) const {
     }
     const IndexWindow remove = composed_window(factors, 0, eta / 2);
     const IndexWindow add = composed_window(factors, 1, eta / 2);
-    window_low = std::min(remove.low, add.low);
-    const double width = double(std::max(remove.high, add.high) - window_low + 1);
+    const double low = std::min(remove.low, add.low);
+    const double high = std::max(remove.high, add.high);
+    if (std::max(std::abs(low), std::abs(high)) > kLargestIndex) {
+      mesh *= 1.05 * std::max(std::abs(low), std::abs(high)) / kLargestIndex;
+      continue;
+    }
+    window_low = std::int64_t(low);
+    const double width = high - low + 1;
     if (!refined) {
       refined = true;
       const double finer = std::max(kFinestMesh, width * mesh / kMinWindowPoints);

@@ -41,9 +41,11 @@ class SubsampledGaussianLoss {
   double lowest() const;
   double highest() const;
 
-  // A t with P[L > t] <= mass (log_mass = log mass < 0), not above highest().
+  // A t with P[L > t] <= mass (log_mass = log mass < 0), not above highest();
+  // +inf when no t up to 1e300 has it (sigma below about 1e-150).
   double upper_quantile(double log_mass) const;
-  // A t with P[L <= t] <= mass, not below lowest().
+  // A t with P[L <= t] <= mass, not below lowest(); -inf when no t down to
+  // -1e300 has it.
   double lower_quantile(double log_mass) const;
 
  private:

@@ -303,6 +303,11 @@ TEST_CASE("PLD handles extreme noise and refuses deltas its grid cannot certify"
   CHECK(std::isfinite(huge));
   CHECK(huge >= 9 * 0.5e12);
   CHECK(huge <= rdp_epsilon(1e-6, 0.5, 10, 1e-5));
+  // Regression: losses near 1e200, or with a spread far below their size,
+  // overflowed the grid's indices; past the double range only +inf is left.
+  CHECK(pld(1e-100, 0.5, 3, 1e-5).epsilon == Approx(1.5e200).epsilon(1e-3));
+  CHECK(pld(1e-17, 1.0, 1, 1e-5).epsilon == Approx(5e33).epsilon(1e-6));
+  CHECK(std::isinf(pld(1e-300, 0.5, 3, 1e-5).epsilon));
 
   const std::string message = veil::test::error_message([] { pld(1.0, 0.01, 1000, 1e-12); });
   CHECK(message.starts_with("delta 1e-12 is too small for the pld accountant"));
