@@ -49,6 +49,7 @@
 #include "veil/privacy/dp_optimizer.h"
 #include "veil/privacy/gdp_accountant.h"
 #include "veil/privacy/noise_calibration.h"
+#include "veil/privacy/pld_accountant.h"
 #include "veil/privacy/privacy_engine.h"
 #include "veil/privacy/privacy_ledger.h"
 #include "veil/privacy/prv_accountant.h"

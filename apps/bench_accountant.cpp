@@ -29,7 +29,7 @@ using veil::bench::median_ms;
 
 int run(const std::vector<std::string>& args) {
   ArgParser parser("bench_accountant [options]",
-                   "Times get_epsilon and noise calibration for the rdp, prv and gdp accountants\n"
+                   "Times get_epsilon and noise calibration for the rdp, prv, pld and gdp accountants\n"
                    "(q = 1/300, sigma = 1, delta = 1e-5; calibration targets epsilon 1).");
   parser.option("repeats", "R", "runs per get_epsilon timing (median reported)", "5")
       .option("calibration-repeats", "R", "runs per calibration timing (median reported)", "3")
@@ -46,7 +46,7 @@ int run(const std::vector<std::string>& args) {
               "sigma(eps=1)", "calib time ms");
   for (const std::int64_t steps : {std::int64_t{1000}, std::int64_t{10000}, std::int64_t{100000}}) {
     if (steps > max_steps) break;
-    for (const std::string name : {"rdp", "prv", "gdp"}) {
+    for (const std::string name : {"rdp", "prv", "pld", "gdp"}) {
       auto accountant = privacy::make_accountant(name);
       accountant->step(kSigma, kSampleRate, steps);
       double epsilon = 0.0;

@@ -3,7 +3,11 @@
 //
 //   dp_accountant epsilon --sample-rate 0.004 --sigma 1.1 --steps 10000 --delta 1e-5
 //   dp_accountant epsilon --dataset-size 60000 --batch-size 256 --epochs 60 --sigma 1.1 --delta 1e-5
+//   dp_accountant epsilon --sample-rate 0.004 --sigma 1.1 --steps 10000 --delta 1e-5 --accountant pld
 //   dp_accountant sigma --target-epsilon 3 --delta 1e-5 --sample-rate 0.004 --steps 10000
+//
+// Without --accountant, epsilon prints every certified accountant side by
+// side (and gdp's approximation, labelled as such); sigma calibrates with rdp.
 //
 // Exit status: 0 on success, 2 for bad arguments, 1 when the computation
 // itself fails (e.g. a target no noise level reaches).
@@ -45,7 +49,14 @@ const char* const kOverview =
     "--batch-size B --epochs E, which means what mnist_dp_ddp and make_private train:\n"
     "epochs of ceil(N/B) steps at q = 1/ceil(N/B), ceil(E*ceil(N/B)) steps in all.\n"
     "\n"
+    "Accountants: rdp, prv and pld give certified upper bounds (pld is the\n"
+    "tightest); gdp is a central-limit approximation that can underestimate.\n"
+    "Without --accountant, 'epsilon' prints all of them side by side.\n"
+    "\n"
     "Run 'dp_accountant <command> --help' for the options of a command.\n";
+
+// The accountants whose epsilon is a guaranteed upper bound.
+const std::vector<std::string> kCertified = {"rdp", "prv", "pld"};
 
 void require(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
@@ -58,14 +69,14 @@ std::string show(double value) {
   return out.str();
 }
 
-void add_schedule_options(ArgParser& parser) {
+void add_schedule_options(ArgParser& parser, const std::string& accountant_default) {
   parser.option("sample-rate", "Q", "Poisson sample rate q in (0, 1]")
       .option("steps", "N", "number of steps")
       .option("dataset-size", "N", "dataset size (instead of --sample-rate/--steps)")
       .option("batch-size", "B", "expected batch size")
       .option("epochs", "E", "number of epochs (may be fractional)")
       .option("delta", "D", "target delta in (0, 1)")
-      .option("accountant", "NAME", "rdp, prv or gdp (gdp is an approximation)", "rdp")
+      .option("accountant", "NAME", "rdp, prv, pld or gdp (gdp is an approximation)", accountant_default)
       .flag("json", "also print one JSON object on the last line");
 }
 
@@ -120,7 +131,7 @@ std::string read_accountant_name(const ArgParser& parser) {
   try {
     privacy::make_accountant(name);
   } catch (const veil::Error&) {
-    throw UsageError("--accountant must be rdp, prv or gdp, got '" + name + "'");
+    throw UsageError("--accountant must be rdp, prv, pld or gdp, got '" + name + "'");
   }
   return name;
 }
@@ -150,7 +161,7 @@ void print_epsilon(const privacy::EpsilonResult& result, const std::string& acco
   std::cout << "\n";
   if (accountant_name == "gdp") {
     std::cout << "note: gdp is a central-limit approximation and can underestimate epsilon;\n"
-                 "      use rdp or prv for a guarantee\n";
+                 "      use rdp, prv or pld for a guarantee\n";
   }
 }
 
@@ -164,17 +175,78 @@ void add_inputs(JsonLine& json, const std::string& accountant_name, const Schedu
   json.add("delta", delta);
 }
 
+// One accountant's answer in the side-by-side table; `error` is set instead of
+// `result` when that accountant cannot certify the schedule (e.g. a delta too
+// small for its grid).
+struct Row {
+  std::string name;
+  privacy::EpsilonResult result;
+  std::string error;
+};
+
+std::string padded(const std::string& label) { return label + std::string(label.size() < 20 ? 20 - label.size() : 1, ' '); }
+
+// Every certified accountant, then gdp's approximation; the headline epsilon
+// is the smallest certified one (each is an upper bound, so their minimum is).
+int print_side_by_side(double sigma, const Schedule& schedule, double delta, bool json_line) {
+  std::vector<Row> rows;
+  for (const std::string& name : kCertified) {
+    try {
+      rows.push_back({name, epsilon_of(name, sigma, schedule, delta), ""});
+    } catch (const veil::Error& error) {
+      rows.push_back({name, {std::nan(""), std::nan("")}, error.what()});
+    }
+  }
+  const Row* best = nullptr;
+  for (const Row& row : rows) {
+    if (row.error.empty() && (best == nullptr || row.result.epsilon < best->result.epsilon)) best = &row;
+  }
+  if (best == nullptr) throw veil::Error(rows.front().error);
+  const privacy::EpsilonResult gdp = epsilon_of("gdp", sigma, schedule, delta);
+
+  print_inputs("rdp, prv and pld side by side", schedule, delta);
+  std::cout << "noise multiplier    " << show(sigma) << "\n";
+  for (const Row& row : rows) {
+    std::cout << padded("epsilon (" + row.name + ")");
+    if (!row.error.empty()) {
+      std::cout << "unavailable: " << row.error << "\n";
+      continue;
+    }
+    std::cout << show(row.result.epsilon);
+    if (!std::isnan(row.result.best_order)) std::cout << "  (best Renyi order " << show(row.result.best_order) << ")";
+    std::cout << "\n";
+  }
+  std::cout << padded("epsilon (gdp)") << show(gdp.epsilon)
+            << "  (approximation, not a guarantee: can underestimate)\n"
+            << "epsilon             " << show(best->result.epsilon) << "  (smallest certified bound, from "
+            << best->name << ")\n";
+  if (json_line) {
+    JsonLine json;
+    json.add("command", "epsilon");
+    add_inputs(json, "all", schedule, delta);
+    json.add("sigma", sigma).add("epsilon", best->result.epsilon).add("epsilon_from", best->name);
+    for (const Row& row : rows) {
+      json.add("epsilon_" + row.name, row.result.epsilon);
+      if (row.name == "rdp") json.add("best_order", row.result.best_order);
+    }
+    json.add("epsilon_gdp_approximation", gdp.epsilon);
+    std::cout << json.str() << "\n";
+  }
+  return 0;
+}
+
 int run_epsilon(const std::vector<std::string>& args) {
   ArgParser parser(std::string(kProgram) + " epsilon [options]",
                    "Epsilon spent by DP-SGD with Poisson sample rate q, noise multiplier sigma\n"
                    "(noise std / clipping norm) and the given number of steps, at delta.");
   parser.option("sigma", "S", "noise multiplier > 0");
-  add_schedule_options(parser);
+  add_schedule_options(parser, "all certified ones side by side");
   if (parse_or_help(parser, args)) return 0;
   const Schedule schedule = read_schedule(parser);
   const double sigma = parser.get_double("sigma");
   require(sigma > 0.0, "--sigma must be > 0, got " + show(sigma));
   const double delta = read_delta(parser);
+  if (!parser.has("accountant")) return print_side_by_side(sigma, schedule, delta, parser.has("json"));
   const std::string accountant_name = read_accountant_name(parser);
 
   const privacy::EpsilonResult result = epsilon_of(accountant_name, sigma, schedule, delta);
@@ -197,7 +269,7 @@ int run_sigma(const std::vector<std::string>& args) {
                    "at delta; the reported sigma was checked and never exceeds the target.");
   parser.option("target-epsilon", "E", "target epsilon > 0")
       .option("tolerance", "T", "relative precision of sigma", "0.001");
-  add_schedule_options(parser);
+  add_schedule_options(parser, "rdp");
   if (parse_or_help(parser, args)) return 0;
   const Schedule schedule = read_schedule(parser);
   require(schedule.steps >= 1, "--steps must be >= 1 to calibrate noise, got " + std::to_string(schedule.steps));

@@ -35,7 +35,7 @@ struct Config {
   std::string data;
   std::int64_t epochs, batch_size, max_steps, threads;
   double lr, momentum, sigma, max_grad_norm, delta, target_epsilon;
-  std::string optimizer, json, checkpoint, resume, device;
+  std::string optimizer, json, checkpoint, resume, device, accountant;
   std::uint64_t seed;
   bool dp, secure;
 };
@@ -43,8 +43,8 @@ struct Config {
 cli::ArgParser make_parser() {
   cli::ArgParser p("mnist_dp_ddp [options]",
                    "Train SampleConvNet on MNIST with DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise, "
-                   "RDP accounting). Train loss and train accuracy are computed on the private training data without "
-                   "DP: epsilon does not cover them, so do not release them; test accuracy uses the test split.");
+                   "privacy accounting). Train loss and train accuracy are computed on the private training data "
+                   "without DP: epsilon does not cover them, so do not release them; test accuracy uses the test split.");
   p.option("data", "DIR", "directory with the MNIST IDX files (plain or .gz)",
            "$VEIL_DATA, ./data/mnist, then Debian's Fashion-MNIST")
       .option("epochs", "N", "training epochs", "10")
@@ -55,6 +55,7 @@ cli::ArgParser make_parser() {
       .option("max-grad-norm", "C", "per-sample clipping threshold", "1.0")
       .option("delta", "D", "target delta", "1e-5")
       .option("target-epsilon", "E", "calibrate sigma to spend E over all epochs (overrides --sigma)")
+      .option("accountant", "NAME", "rdp, prv, pld or gdp: computes every epsilon (calibration and log)", "rdp")
       .option("optimizer", "NAME", "sgd or adam", "sgd")
       .option("seed", "N",
               "seed for model initialisation and for sampling and noise, which it makes reproducible (not with "
@@ -88,6 +89,7 @@ Config read_config(const cli::ArgParser& p) {
   c.delta = p.get_double("delta", 1e-5);
   c.target_epsilon = p.get_double("target-epsilon", 0.0);
   c.optimizer = p.get_string("optimizer", "sgd");
+  c.accountant = p.get_string("accountant", "rdp");
   c.seed = static_cast<std::uint64_t>(p.get_int("seed", 0));
   c.threads = p.get_int("threads", 0);
   c.device = p.get_string("device", "cpu");
@@ -109,6 +111,8 @@ Config read_config(const cli::ArgParser& p) {
   usage(c.delta > 0 && c.delta < 1, "--delta must be in (0, 1)");
   usage(!p.has("target-epsilon") || c.target_epsilon > 0, "--target-epsilon must be positive");
   usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
+  usage(c.accountant == "rdp" || c.accountant == "prv" || c.accountant == "pld" || c.accountant == "gdp",
+        "--accountant must be rdp, prv, pld or gdp, got '" + c.accountant + "'");
   usage(c.threads >= 0, "--threads must be positive");
   usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
   usage(!c.secure || !p.has("seed"), "--secure takes sampling and noise from the OS: it cannot be combined with --seed");
@@ -148,7 +152,8 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
   os.precision(10);
   os << "{\"app\": \"mnist_dp_ddp\", \"dataset\": \"" << dataset << "\", \"dp\": " << (c.dp ? "true" : "false")
      << ", \"batch_size\": " << c.batch_size << ", \"lr\": " << c.lr << ", \"sigma\": " << sigma
-     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta
+     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta << ", \"accountant\": \""
+     << c.accountant << "\""
      << ", \"secure\": " << (c.secure ? "true" : "false");
   if (!c.secure) os << ", \"seed\": " << c.seed;  // secure mode writes no seed anywhere
   os << ", \"threads\": " << num_threads()
@@ -227,7 +232,7 @@ int run(const Config& c) {
             << " train / " << test.size() << " test examples)\n";
   std::cout << "Threads: " << num_threads() << std::endl;
 
-  PrivacyEngine engine("rdp", c.secure);
+  PrivacyEngine engine(c.accountant, c.secure);
   PrivateTraining priv;
   Optimizer* plain = nullptr;
   data::BatchSource* source = &loader;
@@ -242,7 +247,9 @@ int run(const Config& c) {
     for (const std::string& warning : priv.warnings) std::cerr << "mnist_dp_ddp: warning: " << warning << std::endl;
     std::cout << "Private optimizer: " << priv.optimizer->describe() << "\nPrivate loader: " << priv.loader->describe()
               << "\n  average batch size per worker: " << priv.loader->expected_batch_size() << " (1 worker)"
-              << std::endl;
+              << "\nAccountant: " << c.accountant << " computes the epsilon in the log ("
+              << (c.accountant == "gdp" ? "an approximation, not a guarantee" : "a certified upper bound") << ", delta "
+              << c.delta << ")" << std::endl;
     if (c.secure)
       std::cout << "Secure mode: sampling and noise come from the OS and are not reproducible; no seed is stored"
                 << std::endl;

@@ -4,6 +4,7 @@
 
 #include "veil/core/error.h"
 #include "veil/privacy/gdp_accountant.h"
+#include "veil/privacy/pld_accountant.h"
 #include "veil/privacy/prv_accountant.h"
 #include "veil/privacy/rdp_accountant.h"
 
@@ -19,8 +20,9 @@ EpsilonResult Accountant::get_epsilon(double delta) const {
 std::unique_ptr<Accountant> make_accountant(const std::string& name) {
   if (name == "rdp") return std::make_unique<RdpAccountant>();
   if (name == "prv") return std::make_unique<PrvAccountant>();
+  if (name == "pld") return std::make_unique<PldAccountant>();
   if (name == "gdp") return std::make_unique<GdpAccountant>();
-  VEIL_FAIL() << "unknown accountant '" << name << "' (expected rdp, prv or gdp)";
+  VEIL_FAIL() << "unknown accountant '" << name << "' (expected rdp, prv, pld or gdp)";
   return nullptr;  // not reached: VEIL_FAIL throws
 }
 

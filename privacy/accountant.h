@@ -16,6 +16,8 @@
 //   "rdp"  RdpAccountant: Renyi DP, Mironov, Talwar, Zhang 2019 (an upper bound).
 //   "prv"  PrvAccountant: numerical composition of privacy random variables,
 //          Gopi, Lee, Wutschitz 2021 (a tight upper bound).
+//   "pld"  PldAccountant: pessimistic privacy loss distributions composed by
+//          FFT, as Google's dp_accounting (the tightest upper bound here).
 //   "gdp"  GdpAccountant: central-limit Gaussian DP, Dong, Roth, Su 2019 (an
 //          approximation that can UNDERESTIMATE epsilon; not a guarantee).
 #include <cstdint>
@@ -61,7 +63,7 @@ class Accountant {
   PrivacyLedger history_;
 };
 
-// "rdp", "prv" or "gdp", each with default options; throws veil::Error naming
+// "rdp", "prv", "pld" or "gdp", each with default options; throws veil::Error naming
 // the accepted names for anything else.
 std::unique_ptr<Accountant> make_accountant(const std::string& name);
 

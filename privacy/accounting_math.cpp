@@ -29,4 +29,12 @@ double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); 
 
 double log_normal_cdf(double x) { return std::log(0.5) + log_erfc(-x / std::numbers::sqrt2); }
 
+double log_sub(double log_a, double log_b) {
+  if (log_b == -std::numeric_limits<double>::infinity()) return log_a;
+  if (log_a <= log_b) return -std::numeric_limits<double>::infinity();
+  // log(1 - e^-d) loses no digits for small d through expm1, nor for large d through log1p.
+  const double d = log_a - log_b;
+  return log_a + (d < std::numbers::ln2 ? std::log(-std::expm1(-d)) : std::log1p(-std::exp(-d)));
+}
+
 }  // namespace veil::privacy

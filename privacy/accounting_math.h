@@ -19,4 +19,8 @@ double normal_cdf(double x);
 // log Phi(x), finite for every finite x.
 double log_normal_cdf(double x);
 
+// log(exp(a) - exp(b)) for a >= b without cancellation in the exponentials;
+// -inf when a == b or both are -inf. Rounding that leaves a < b also gives -inf.
+double log_sub(double log_a, double log_b);
+
 }  // namespace veil::privacy

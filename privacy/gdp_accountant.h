@@ -12,7 +12,7 @@
 // WARNING: this is an asymptotic approximation (q -> 0, T -> infinity with
 // q sqrt(T) fixed), not a bound. For finite T it can UNDERESTIMATE epsilon,
 // by a wide margin when q is large or T small. Use it to get a quick feel for
-// a schedule; report guarantees from "rdp" or "prv".
+// a schedule; report guarantees from "rdp", "prv" or "pld".
 #include <string>
 
 #include "veil/privacy/accountant.h"

@@ -8,7 +8,7 @@ namespace veil::privacy {
 
 // The smallest noise multiplier sigma (to within `tolerance`, relative) for
 // which `steps` steps at sample rate q give epsilon <= target_epsilon at
-// `delta` under the named accountant ("rdp", "prv" or "gdp").
+// `delta` under the named accountant ("rdp", "prv", "pld" or "gdp").
 //
 // Never overshoots: the returned sigma was itself evaluated and met the
 // target. The search doubles or halves from sigma = 1 until it brackets the

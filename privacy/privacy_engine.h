@@ -45,6 +45,8 @@ struct PrivateTraining {
 
 class PrivacyEngine {
  public:
+  // `accountant` (a make_accountant name: rdp, prv, pld or gdp) computes every
+  // epsilon: calibration, get_epsilon and the budget guard.
   explicit PrivacyEngine(std::string accountant = "rdp", bool secure_mode = false);
 
   PrivateTraining make_private(Module& model, std::unique_ptr<Optimizer> optimizer, const data::DataLoader& loader,

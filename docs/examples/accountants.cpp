@@ -14,9 +14,12 @@ int main() try {
     accountant->step(/*noise_multiplier=*/1.0, /*sample_rate=*/1.0 / 300, /*num_steps=*/3000);
     return accountant->get_epsilon(/*delta=*/1e-5).epsilon;
   };
-  const double rdp = epsilon_under("rdp"), prv = epsilon_under("prv"), gdp = epsilon_under("gdp");
-  std::cout << "epsilon: rdp " << rdp << ", prv " << prv << ", gdp " << gdp << " (an approximation)\n";
+  const double rdp = epsilon_under("rdp"), prv = epsilon_under("prv"), pld = epsilon_under("pld"),
+               gdp = epsilon_under("gdp");
+  std::cout << "epsilon: rdp " << rdp << ", prv " << prv << ", pld " << pld << ", gdp " << gdp
+            << " (an approximation)\n";
   VEIL_CHECK(prv <= rdp) << "PRV is the tighter bound";
+  VEIL_CHECK(pld <= prv) << "PLD is tighter still";
 
   // The smallest sigma that keeps the same schedule within epsilon 1.
   const double sigma = privacy::noise_for_epsilon(/*target_epsilon=*/1.0, /*delta=*/1e-5, /*sample_rate=*/1.0 / 300,

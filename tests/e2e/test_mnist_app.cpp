@@ -184,8 +184,9 @@ TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
   REQUIRE(r.status == 0);
   REQUIRE(r.err.empty());
   for (const char* flag : {"--data", "--epochs", "--batch-size", "--lr", "--momentum", "--sigma", "--max-grad-norm",
-                           "--delta", "--target-epsilon", "--optimizer", "--seed", "--threads", "--device", "--no-dp",
-                           "--max-steps", "--json", "--checkpoint", "--resume", "--secure", "--help"}) {
+                           "--delta", "--target-epsilon", "--accountant", "--optimizer", "--seed", "--threads",
+                           "--device", "--no-dp", "--max-steps", "--json", "--checkpoint", "--resume", "--secure",
+                           "--help"}) {
     INFO(flag);
     REQUIRE(r.out.find(flag) != std::string::npos);
   }
@@ -207,6 +208,7 @@ TEST_CASE("mnist_dp_ddp rejects bad flags with one line naming the flag and exit
       {"--epochs two", "--epochs"},
       {"--sigma -1", "--sigma"},
       {"--optimizer foo", "--optimizer"},
+      {"--accountant moments", "--accountant"},
       {"--delta 2", "--delta"},
       {"--delta 0", "--delta"},
       {"--batch-size -5", "--batch-size"},
@@ -265,6 +267,7 @@ TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, 
   REQUIRE(full.status == 0);
   REQUIRE(full.out.find("Loading MNIST from " + f.data.string()) != std::string::npos);
   REQUIRE(full.out.find("average batch size per worker: 20") != std::string::npos);
+  REQUIRE(full.out.find("Accountant: rdp computes the epsilon in the log (a certified upper bound") != std::string::npos);
   const auto lines = epoch_lines(full.out);
   REQUIRE(lines.size() == 2);
   REQUIRE(lines[0].epoch == 0);
@@ -273,6 +276,7 @@ TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, 
   const Summary s = read_summary(json_full);
   REQUIRE(s.epochs.size() == 2);
   REQUIRE(json_value(s.top, "dp") == "true");
+  REQUIRE(s.top.find("\"accountant\": \"rdp\"") != std::string::npos);
   REQUIRE(number(s.top, "batch_size") == 20);
   REQUIRE(number(s.top, "sigma") == 1.0);
   REQUIRE(number(s.top, "delta") == 1e-5);
@@ -575,6 +579,26 @@ TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the 
   REQUIRE(impossible.err.find("target epsilon") != std::string::npos);
   REQUIRE(impossible.err.find("1e-06") != std::string::npos);
   REQUIRE(epoch_lines(impossible.out).empty());
+}
+
+TEST_CASE("mnist_dp_ddp --accountant pld logs PLD's epsilon and says so", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path json = tmp.path() / "pld.json";
+  const AppRun r = run_app(f.base_args() + " --batch-size 20 --epochs 1 --accountant pld --json " + quote(json.string()),
+                           tmp.path());
+  INFO(r);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.find("Accountant: pld computes the epsilon in the log (a certified upper bound, delta 1e-05)") !=
+          std::string::npos);
+  const Summary s = read_summary(json);
+  REQUIRE(s.top.find("\"accountant\": \"pld\"") != std::string::npos);
+  privacy::PrivacyLedger ledger;
+  ledger.record(0.1, 1.0, 10);
+  const double epsilon = number(s.epochs[0], "epsilon");
+  REQUIRE(epsilon == Approx(epsilon_of(ledger, "pld", 1e-5).epsilon).epsilon(1e-8));
+  REQUIRE(epsilon < epsilon_of(ledger, "rdp", 1e-5).epsilon);
+  REQUIRE(epoch_lines(r.out).size() == 1);
 }
 
 TEST_CASE("mnist_dp_ddp --no-dp trains the same model without privacy accounting", "[e2e][app]") {

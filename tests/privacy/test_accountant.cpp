@@ -9,7 +9,7 @@
 using namespace veil::privacy;
 
 TEST_CASE("make_accountant builds each accountant by name", "[privacy][accountant]") {
-  for (const std::string name : {"rdp", "prv", "gdp"}) {
+  for (const std::string name : {"rdp", "prv", "pld", "gdp"}) {
     auto accountant = make_accountant(name);
     REQUIRE(accountant != nullptr);
     CHECK(accountant->name() == name);
@@ -23,7 +23,7 @@ TEST_CASE("make_accountant builds each accountant by name", "[privacy][accountan
 
 TEST_CASE("a noiseless step makes epsilon infinite in every accountant, before or after noisy steps",
           "[privacy][accountant]") {
-  for (const std::string name : {"rdp", "prv", "gdp"}) {
+  for (const std::string name : {"rdp", "prv", "pld", "gdp"}) {
     INFO(name);
     auto before = make_accountant(name);
     before->step(0.0, 1.0 / 300, 20);
@@ -45,22 +45,24 @@ TEST_CASE("a noiseless step makes epsilon infinite in every accountant, before o
 
 TEST_CASE("make_accountant rejects unknown names with the accepted list", "[privacy][accountant]") {
   CHECK_THROWS_WITH(make_accountant("moments"),
-                    Catch::Contains("unknown accountant 'moments'") && Catch::Contains("rdp, prv or gdp"));
+                    Catch::Contains("unknown accountant 'moments'") && Catch::Contains("rdp, prv, pld or gdp"));
   CHECK_THROWS_AS(make_accountant(""), veil::Error);
   CHECK_THROWS_AS(make_accountant("RDP"), veil::Error);
 }
 
-TEST_CASE("accountants agree on order: gdp <= prv <= rdp in a central-limit regime",
+TEST_CASE("accountants agree on order: gdp <= pld <= prv <= rdp in a central-limit regime",
           "[privacy][accountant]") {
-  // Many steps at a small rate, where GDP's approximation is good and PRV tight.
-  double epsilons[3];
+  // Many steps at a small rate, where GDP's approximation is good and PRV and
+  // PLD tight (PLD without PRV's slack).
+  double epsilons[4];
   int i = 0;
-  for (const std::string name : {"gdp", "prv", "rdp"}) {
+  for (const std::string name : {"gdp", "pld", "prv", "rdp"}) {
     auto accountant = make_accountant(name);
     accountant->step(1.0, 1.0 / 300, 3000);
     epsilons[i++] = accountant->get_epsilon(1e-5).epsilon;
   }
   CHECK(epsilons[0] < epsilons[1]);
   CHECK(epsilons[1] < epsilons[2]);
+  CHECK(epsilons[2] < epsilons[3]);
   CHECK(epsilons[1] - epsilons[0] < 0.1);
 }

@@ -75,7 +75,8 @@ double json_number(const std::string& json, const std::string& key) {
 }  // namespace
 
 TEST_CASE("dp_accountant epsilon prints the RDP epsilon and a JSON line", "[privacy][cli]") {
-  const AppRun run = run_app("epsilon --sample-rate 0.0033333333333333335 --sigma 1 --steps 3000 --delta 1e-5 --json");
+  const AppRun run =
+      run_app("epsilon --sample-rate 0.0033333333333333335 --sigma 1 --steps 3000 --delta 1e-5 --accountant rdp --json");
   INFO(run.out << run.err);
   REQUIRE(run.status == 0);
   CHECK(run.err.empty());
@@ -88,6 +89,66 @@ TEST_CASE("dp_accountant epsilon prints the RDP epsilon and a JSON line", "[priv
   CHECK(json_number(json, "sigma") == 1.0);
   CHECK(json_number(json, "steps") == 3000);
   CHECK(json_number(json, "delta") == 1e-5);
+}
+
+TEST_CASE("dp_accountant epsilon without --accountant prints every accountant side by side", "[privacy][cli]") {
+  const AppRun run = run_app("epsilon --sample-rate 0.0033333333333333335 --sigma 1 --steps 3000 --delta 1e-5 --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  CHECK(run.err.empty());
+  CHECK(run.out.find("accountant          rdp, prv and pld side by side") != std::string::npos);
+  CHECK(run.out.find("epsilon (rdp)       1.21") != std::string::npos);
+  CHECK(run.out.find("epsilon (prv)       0.96") != std::string::npos);
+  CHECK(run.out.find("epsilon (pld)       0.95") != std::string::npos);
+  CHECK(run.out.find("epsilon (gdp)       0.88") != std::string::npos);
+  CHECK(run.out.find("not a guarantee") != std::string::npos);
+  CHECK(run.out.find("smallest certified bound, from pld") != std::string::npos);
+  const std::string json = last_line(run.out);
+  CHECK(json.find("\"accountant\":\"all\"") != std::string::npos);
+  CHECK(json.find("\"epsilon_from\":\"pld\"") != std::string::npos);
+  CHECK(json_number(json, "epsilon_rdp") == Approx(1.2117).margin(1e-3));
+  CHECK(json_number(json, "best_order") == 10.5);
+  CHECK(json_number(json, "epsilon_pld") < json_number(json, "epsilon_prv"));
+  CHECK(json_number(json, "epsilon_prv") < json_number(json, "epsilon_rdp"));
+  CHECK(json_number(json, "epsilon") == json_number(json, "epsilon_pld"));
+  CHECK(json_number(json, "epsilon_gdp_approximation") < json_number(json, "epsilon_pld"));
+
+  // A delta too small for the FFT grids: those columns say why, rdp still answers.
+  const AppRun tiny = run_app("epsilon --sample-rate 0.01 --sigma 1 --steps 1000 --delta 1e-13 --json");
+  INFO(tiny.out << tiny.err);
+  REQUIRE(tiny.status == 0);
+  CHECK(tiny.out.find("epsilon (pld)       unavailable: delta 1e-13 is too small for the pld accountant") !=
+        std::string::npos);
+  CHECK(tiny.out.find("smallest certified bound, from rdp") != std::string::npos);
+  CHECK(json_number(last_line(tiny.out), "epsilon") == json_number(last_line(tiny.out), "epsilon_rdp"));
+  CHECK(std::isnan(json_number(last_line(tiny.out), "epsilon_pld")));
+}
+
+TEST_CASE("dp_accountant runs the PLD accountant in both commands", "[privacy][cli]") {
+  const AppRun run = run_app("epsilon --sample-rate 0.0033333333333333335 --sigma 1 --steps 3000 --delta 1e-5 --accountant pld --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  CHECK(run.out.find("accountant          pld") != std::string::npos);
+  const std::string json = last_line(run.out);
+  CHECK(json.find("\"accountant\":\"pld\"") != std::string::npos);
+  CHECK(json.find("\"best_order\":null") != std::string::npos);
+  CHECK(json_number(json, "epsilon") == Approx(0.9513).margin(1e-3));
+
+  const AppRun sigma = run_app("sigma --target-epsilon 2 --delta 1e-5 --sample-rate 0.01 --steps 1000 --accountant pld --json");
+  INFO(sigma.out << sigma.err);
+  REQUIRE(sigma.status == 0);
+  const AppRun rdp_sigma = run_app("sigma --target-epsilon 2 --delta 1e-5 --sample-rate 0.01 --steps 1000 --json");
+  REQUIRE(rdp_sigma.status == 0);
+  CHECK(json_number(last_line(sigma.out), "epsilon") <= 2.0);
+  CHECK(json_number(last_line(sigma.out), "sigma") < json_number(last_line(rdp_sigma.out), "sigma"));
+  CHECK(last_line(rdp_sigma.out).find("\"accountant\":\"rdp\"") != std::string::npos);
+
+  // A delta its grid cannot certify: one plain line, exit 1.
+  const AppRun tiny = run_app("epsilon --sample-rate 0.01 --sigma 1 --steps 1000 --delta 1e-13 --accountant pld");
+  CHECK(tiny.status == 1);
+  CHECK(tiny.out.empty());
+  CHECK(tiny.err.find("delta 1e-13 is too small for the pld accountant") != std::string::npos);
+  CHECK(std::count(tiny.err.begin(), tiny.err.end(), '\n') == 1);
 }
 
 TEST_CASE("dp_accountant derives q and steps from dataset, batch and epochs as the trainer does", "[privacy][cli]") {
@@ -150,6 +211,9 @@ TEST_CASE("dp_accountant help exits 0", "[privacy][cli]") {
   const AppRun epsilon_help = run_app("epsilon --help");
   CHECK(epsilon_help.status == 0);
   CHECK(epsilon_help.out.find("--sample-rate Q") != std::string::npos);
+  CHECK(epsilon_help.out.find("rdp, prv, pld or gdp") != std::string::npos);
+  CHECK(epsilon_help.out.find("all certified ones side by side") != std::string::npos);
+  CHECK(overview.out.find("pld is the") != std::string::npos);
   const AppRun sigma_help = run_app("sigma --sigma --help");
   CHECK(sigma_help.status == 0);
   CHECK(sigma_help.out.find("--target-epsilon E") != std::string::npos);
