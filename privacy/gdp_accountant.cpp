@@ -13,7 +13,9 @@ double GdpAccountant::mu() const {
     const double inverse_variance = 1.0 / (entry.noise_multiplier * entry.noise_multiplier);
     // Without subsampling the step is exactly (1/sigma)-GDP, which the
     // central-limit formula would overstate (e^x - 1 > x).
-    const double per_step = q == 1.0 ? inverse_variance : q * q * std::expm1(inverse_variance);
+    const double excess = std::expm1(inverse_variance);
+    // q^2 may underflow to 0 where e^x - 1 overflows: that product is +inf, not NaN.
+    const double per_step = q == 1.0 ? inverse_variance : (std::isinf(excess) ? excess : q * q * excess);
     mu_squared += double(entry.steps) * per_step;
   }
   return std::sqrt(mu_squared);

@@ -63,11 +63,15 @@ TEST_CASE("GDP edge cases", "[privacy][gdp]") {
   unsampled.step(0.01, 0.0, 100);
   CHECK(unsampled.mu() == 0.0);
   CHECK_THROWS_AS(empty.get_epsilon(0.0), veil::Error);
-  // e^(1/sigma^2) and 1/sigma^2 overflow: no finite bound, and never NaN.
-  for (const double q : {1e-3, 1.0}) {
-    GdpAccountant tiny;
-    tiny.step(1e-160, q, 1);
-    CHECK(std::isinf(tiny.mu()));
-    CHECK(std::isinf(tiny.get_epsilon(1e-5).epsilon));
+  // e^(1/sigma^2) overflows (and q^2 may underflow): no finite bound, never NaN.
+  for (const double q : {1e-300, 1e-3, 1.0}) {
+    for (const double sigma : {1e-160, 1e-5}) {
+      if (q == 1.0 && sigma == 1e-5) continue;  // exact there: mu = 1e5, finite
+      INFO("q=" << q << " sigma=" << sigma);
+      GdpAccountant tiny;
+      tiny.step(sigma, q, 1);
+      CHECK(std::isinf(tiny.mu()));
+      CHECK(std::isinf(tiny.get_epsilon(1e-5).epsilon));
+    }
   }
 }
