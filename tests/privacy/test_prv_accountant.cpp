@@ -4,6 +4,7 @@
 #include <complex>
 #include <numbers>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "veil/core/error.h"
@@ -11,6 +12,7 @@
 #include "veil/privacy/fft.h"
 #include "veil/privacy/prv_accountant.h"
 #include "veil/privacy/rdp_accountant.h"
+#include "support/test_data.h"
 
 using namespace veil::privacy;
 
@@ -123,6 +125,16 @@ TEST_CASE("PRV coarsens the mesh for huge losses and refuses those past its rang
     CHECK_THROWS_WITH(accountant.compute(1e-5), Catch::Contains("noise multiplier 1e-160") &&
                                                     Catch::Contains("too small for the PRV accountant"));
   }
+}
+
+TEST_CASE("PRV refuses in plain words when its FFT loses accuracy over very many steps", "[privacy][prv]") {
+  // 1e10 steps: rounding noise of the transform, raised to that power, moves
+  // the composed mass by 1e-5, more than the error budget covers.
+  PrvAccountant accountant;
+  accountant.step(1.0, 1e-6, 10'000'000'000);
+  const std::string message = veil::test::error_message([&] { accountant.compute(1e-5); });
+  CHECK(message.find("internal assertion") == std::string::npos);
+  CHECK(message.find("lost accuracy over 10000000000 steps") != std::string::npos);
 }
 
 TEST_CASE("PRV compute is infinite for a noiseless history, like get_epsilon", "[privacy][prv]") {
