@@ -43,8 +43,9 @@
 //
 // Where it cannot give a bound, it says so: compute (and get_epsilon) throw
 // veil::Error when a step's loss times K exceeds 1e150 (noise multipliers
-// below about 1e-75 at q = 1), or when delta is too small for the grid's
-// FFT rounding; they never return a smaller number instead.
+// below about 1e-75 at q = 1), when delta is too small for the grid's FFT
+// rounding, or when that rounding, raised to K (1e10 steps and more), moves
+// the composed mass by 1e-6; they never return a smaller number instead.
 //
 // Cost: O(N log N) per distinct (q, sigma) with N the grid size, a power of
 // two; about 1e5..4e6 points for 1e3..1e5 steps at eps_error = 0.01.
