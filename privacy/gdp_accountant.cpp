@@ -1,48 +1,22 @@
 #include "veil/privacy/gdp_accountant.h"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "veil/core/error.h"
-#include "veil/privacy/accounting_math.h"
-
 namespace veil::privacy {
-
-double gaussian_dp_delta(double mu, double epsilon) {
-  VEIL_CHECK(mu >= 0.0) << "mu must be >= 0, got " << mu;
-  if (mu == 0.0) return 0.0;
-  // e^epsilon Phi(...) overflows e^epsilon long before the product does.
-  const double second = std::exp(epsilon + log_normal_cdf(-epsilon / mu - mu / 2));
-  return std::max(0.0, normal_cdf(-epsilon / mu + mu / 2) - second);
-}
-
-double gaussian_dp_epsilon(double mu, double delta) {
-  VEIL_CHECK(delta > 0.0 && delta < 1.0) << "delta must lie in (0, 1), got " << delta;
-  VEIL_CHECK(mu >= 0.0) << "mu must be >= 0, got " << mu;
-  if (!std::isfinite(mu)) return std::numeric_limits<double>::infinity();
-  if (gaussian_dp_delta(mu, 0.0) <= delta) return 0.0;
-  // delta(epsilon) decreases strictly: bracket the root, then bisect.
-  double low = 0.0;
-  double high = 1.0;
-  while (gaussian_dp_delta(mu, high) > delta) {
-    low = high;
-    high *= 2;
-  }
-  while (high - low > 1e-12 * high) {
-    const double middle = 0.5 * (low + high);
-    (gaussian_dp_delta(mu, middle) > delta ? low : high) = middle;
-  }
-  return high;
-}
 
 double GdpAccountant::mu() const {
   double mu_squared = 0.0;
   for (const LedgerEntry& entry : history().entries()) {
     const double q = entry.sample_rate;
     if (q == 0.0) continue;  // also keeps 0 * inf (tiny sigma) out of the sum
-    mu_squared += double(entry.steps) * q * q *
-                  std::expm1(1.0 / (entry.noise_multiplier * entry.noise_multiplier));
+    const double inverse_variance = 1.0 / (entry.noise_multiplier * entry.noise_multiplier);
+    // Without subsampling the step is exactly (1/sigma)-GDP, which the
+    // central-limit formula would overstate (e^x - 1 > x).
+    const double excess = std::expm1(inverse_variance);
+    // q^2 may underflow to 0 where e^x - 1 overflows: that product is +inf, not NaN.
+    const double per_step = q == 1.0 ? inverse_variance : (std::isinf(excess) ? excess : q * q * excess);
+    mu_squared += double(entry.steps) * per_step;
   }
   return std::sqrt(mu_squared);
 }

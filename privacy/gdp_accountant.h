@@ -7,7 +7,10 @@
 //   mu^2 = sum over steps of q^2 (e^(1/sigma^2) - 1),
 //
 // i.e. mu = q sqrt(T (e^(1/sigma^2) - 1)) for T equal steps, and mu-GDP gives
-// delta(epsilon) = Phi(-epsilon/mu + mu/2) - e^epsilon Phi(-epsilon/mu - mu/2).
+// delta(epsilon) = Phi(-epsilon/mu + mu/2) - e^epsilon Phi(-epsilon/mu - mu/2)
+// (gaussian_dp_epsilon, accounting_math.h). Steps with q = 1 are not
+// subsampled: each is exactly (1/sigma)-GDP and adds T / sigma^2 to mu^2, so a
+// history of such steps alone gives the exact epsilon.
 //
 // WARNING: this is an asymptotic approximation (q -> 0, T -> infinity with
 // q sqrt(T) fixed), not a bound. For finite T it can UNDERESTIMATE epsilon,
@@ -16,21 +19,16 @@
 #include <string>
 
 #include "veil/privacy/accountant.h"
+#include "veil/privacy/accounting_math.h"
 
 namespace veil::privacy {
-
-// delta(epsilon) of a mu-GDP mechanism, mu >= 0, epsilon >= 0.
-double gaussian_dp_delta(double mu, double epsilon);
-
-// Smallest epsilon >= 0 with gaussian_dp_delta(mu, epsilon) <= delta,
-// 0 < delta < 1; +inf for mu = +inf.
-double gaussian_dp_epsilon(double mu, double delta);
 
 class GdpAccountant final : public Accountant {
  public:
   std::string name() const override { return "gdp"; }
 
-  // The central-limit mu of the history (0 when empty).
+  // The mu of the history (0 when empty; +inf when e^(1/sigma^2) or
+  // 1/sigma^2 overflows, which gives epsilon +inf).
   double mu() const;
 
  private:

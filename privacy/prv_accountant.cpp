@@ -56,8 +56,14 @@ class SubsampledGaussianPrv {
   }
 
  private:
-  // log((e^t - 1 + q) / q); -inf where rounding leaves the argument <= 0.
-  double log_ratio(double t) const { return std::log(std::max(0.0, std::expm1(t) + q_)) - log_q_; }
+  // log((e^t - 1 + q) / q) for t > log(1 - q), in log space: e^t overflows
+  // past t = 709, and small noise puts the loss far beyond (sigma 0.01 at
+  // q = 1 centres it at 5000). -inf where rounding leaves e^t - 1 + q <= 0.
+  double log_ratio(double t) const {
+    if (q_ == 1.0) return t;
+    if (t > 1.0) return t + std::log1p(-(1 - q_) * std::exp(-t)) - log_q_;
+    return std::log(std::max(0.0, std::expm1(t) + q_)) - log_q_;  // keeps small t's digits
+  }
 
   double q_;
   double sigma_;
@@ -65,6 +71,16 @@ class SubsampledGaussianPrv {
   double log_q_;
   double log_1mq_;
 };
+
+// Largest |Y| times the number of steps the accountant works with: beyond,
+// step variances (up to (2 |Y|)^2) and K-fold sums could overflow.
+constexpr double kLargestLoss = 1e150;
+
+// Largest |grid index| (of a step or of the composed sum): positions j h then
+// carry 21 bits below the mesh, so rounding them, and evaluating the tails
+// there, moves cell edges by under 2^-20 h. Huge losses (small noise) coarsen
+// the mesh to keep this, which widens the slack t in proportion.
+constexpr double kLargestIndex = 4294967296.0;  // 2^32
 
 // Point x with tail(x) <= mass < tail(x - 1e-9 |x|), for a tail function that
 // does not increase, tends to 0 at +inf and exceeds mass at -inf.
@@ -95,8 +111,10 @@ Range clamp_range(const SubsampledGaussianPrv& prv, double mass) {
   return {low, high};
 }
 
-std::int64_t cell_count(const Range& range, double mesh) {
-  return std::int64_t(std::ceil(range.high / mesh)) - std::int64_t(std::floor(range.low / mesh)) + 1;
+// Grid points j h with (j - 1/2) h < high and (j + 1/2) h > low, as a double
+// so that it may be compared with the caps before any integer conversion.
+double cell_count(const Range& range, double mesh) {
+  return std::ceil(range.high / mesh) - std::floor(range.low / mesh) + 1;
 }
 
 // One step's Y clamped to the range, rounded to the nearest grid point j*h and
@@ -178,12 +196,13 @@ struct Mechanism {
   std::array<DiscreteStep, 2> steps;
 };
 
-// Index window [low, high] of the composed sum of grid indices that holds all
-// but `mass` of the distribution (Chernoff bounds on both sides, minimised
-// over a geometric grid of lambdas scaled by the sum's standard deviation).
+// Window [low, high] of the composed sum of grid indices that holds all but
+// `mass` of the distribution (Chernoff bounds on both sides, minimised over a
+// geometric grid of lambdas scaled by the sum's standard deviation), in grid
+// index units, rounded outwards but kept as doubles until checked for range.
 struct IndexWindow {
-  std::int64_t low;
-  std::int64_t high;
+  double low;
+  double high;
 };
 
 IndexWindow composed_window(const std::vector<Mechanism>& mechanisms, Relation relation,
@@ -223,8 +242,7 @@ IndexWindow composed_window(const std::vector<Mechanism>& mechanisms, Relation r
   }
   VEIL_ASSERT(low <= mean && mean <= high) << "PRV window [" << low << ", " << high
                                            << "] misses the mean " << mean;
-  return {std::int64_t(std::floor((low - total_shift) / mesh)),
-          std::int64_t(std::ceil((high - total_shift) / mesh))};
+  return {std::floor((low - total_shift) / mesh), std::ceil((high - total_shift) / mesh)};
 }
 
 // Position of grid index `index` on a circle of n points.
@@ -284,7 +302,9 @@ std::vector<Complex> compose(const std::vector<Mechanism>& mechanisms, std::size
 
 // Smallest x with delta_grid(x) = sum over points y > x of p (1 - e^(x - y)) <= target,
 // scanning the composed pmf from the top. The running sum of p e^-(y - ref)
-// is kept relative to the current point, so no exponential overflows.
+// is kept relative to the current point, so no exponential overflows. The
+// root found in [y, y + h) is capped at y + h, where the scan saw the target
+// met: on a coarse mesh (h > 745) e^-h underflows and the weighted sum is 0.
 double smallest_epsilon_on_grid(const std::vector<double>& pmf, double bottom, double mesh,
                                 double target) {
   double tail_mass = 0.0;      // sum of p over points above the current one
@@ -294,13 +314,13 @@ double smallest_epsilon_on_grid(const std::vector<double>& pmf, double bottom, d
     const double y = bottom + double(i) * mesh;
     if (tail_mass - tail_weighted > target) {
       // delta_grid(x) = tail_mass - e^(x - y) tail_weighted on [y, y + h).
-      return y + std::log((tail_mass - target) / tail_weighted);
+      return std::min(y + mesh, y + std::log((tail_mass - target) / tail_weighted));
     }
     tail_mass += pmf[i];
     tail_weighted = (tail_weighted + pmf[i]) * step_factor;
   }
   if (tail_mass <= target) return -std::numeric_limits<double>::infinity();
-  return bottom - mesh + std::log((tail_mass - target) / tail_weighted);
+  return std::min(bottom, bottom - mesh + std::log((tail_mass - target) / tail_weighted));
 }
 
 }  // namespace
@@ -320,6 +340,10 @@ EpsilonResult PrvAccountant::compute_epsilon(double delta) const {
 
 PrvResult PrvAccountant::compute(double delta) const {
   VEIL_CHECK(delta > 0.0 && delta < 1.0) << "delta must lie in (0, 1), got " << delta;
+  // Called directly, compute bypasses get_epsilon's check: a noiseless step
+  // has no finite bound (and sigma 0 has no PRV to discretise).
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (history().has_noiseless_step()) return {kInf, kInf, kInf, 0.0, 0.0, 0};
 
   // Composition commutes, so equal (q, sigma) anywhere in the history share one FFT.
   std::map<std::pair<double, double>, std::int64_t> counts;
@@ -341,7 +365,15 @@ PrvResult PrvAccountant::compute(double delta) const {
     Mechanism mechanism{key.first, key.second, count, {}, {}};
     for (const Relation relation : kRelations) {
       const SubsampledGaussianPrv prv(key.first, key.second, relation);
-      mechanism.ranges[int(relation)] = clamp_range(prv, eta_part / steps);
+      const Range range = clamp_range(prv, eta_part / steps);
+      // Sums and variances of K such losses must stay far inside the double
+      // range; a loss beyond has no bound here, and refusing beats wrapping.
+      const double reach = std::max(std::abs(range.low), std::abs(range.high));
+      VEIL_CHECK(reach * steps <= kLargestLoss)
+          << "noise multiplier " << key.second << " at sample rate " << key.first
+          << " is too small for the PRV accountant: over " << total_steps
+          << (total_steps == 1 ? " step" : " steps") << " the privacy loss exceeds the range it can represent";
+      mechanism.ranges[int(relation)] = range;
     }
     mechanisms.push_back(std::move(mechanism));
   }
@@ -354,13 +386,19 @@ PrvResult PrvAccountant::compute(double delta) const {
   for (int attempt = 0;; ++attempt) {
     VEIL_ASSERT(attempt < 100) << "PRV grid search did not settle";
     double widest_step = 0.0;
+    double largest_index = 0.0;
     for (const Mechanism& mechanism : mechanisms) {
       for (const Range& range : mechanism.ranges) {
-        widest_step = std::max(widest_step, double(cell_count(range, mesh)));
+        widest_step = std::max(widest_step, cell_count(range, mesh));
+        largest_index = std::max({largest_index, std::abs(range.low) / mesh, std::abs(range.high) / mesh});
       }
     }
     if (widest_step > max_cells) {
       mesh *= 1.1 * widest_step / max_cells;
+      continue;
+    }
+    if (largest_index > kLargestIndex) {
+      mesh *= 1.1 * largest_index / kLargestIndex;
       continue;
     }
     for (Mechanism& mechanism : mechanisms) {
@@ -371,12 +409,19 @@ PrvResult PrvAccountant::compute(double delta) const {
     }
     const IndexWindow remove = composed_window(mechanisms, Relation::remove, mesh, eta_part);
     const IndexWindow add = composed_window(mechanisms, Relation::add, mesh, eta_part);
-    window_low = std::min(remove.low, add.low);
-    const double width = double(std::max(remove.high, add.high) - window_low + 1);
+    const double low = std::min(remove.low, add.low);
+    const double high = std::max(remove.high, add.high);
+    const double width = high - low + 1;
     if (width > max_cells) {
       mesh *= 1.1 * width / max_cells;
       continue;
     }
+    const double largest_sum_index = std::max(std::abs(low), std::abs(high));
+    if (largest_sum_index > kLargestIndex) {
+      mesh *= 1.1 * largest_sum_index / kLargestIndex;
+      continue;
+    }
+    window_low = std::int64_t(low);
     grid_size = std::bit_ceil(std::size_t(width));
     break;
   }
@@ -404,7 +449,12 @@ PrvResult PrvAccountant::compute(double delta) const {
       pmf[i] = std::max(0.0, relation == Relation::remove ? value.real() : value.imag());
       mass += pmf[i];
     }
-    VEIL_ASSERT(std::abs(mass - 1.0) < 1e-6) << "composed PRV has mass " << mass;
+    // Rounding noise of the FFT, amplified over very many steps, shows up
+    // as excess mass (negative values are clipped above): refuse, as the
+    // error budget no longer covers it.
+    VEIL_CHECK(std::abs(mass - 1.0) < 1e-6)
+        << "the PRV accountant's FFT lost accuracy over " << total_steps << " steps (composed mass "
+        << mass << "); use the rdp accountant";
     const double bottom = double(window_low) * mesh + total_shift;
     const double x = smallest_epsilon_on_grid(pmf, bottom, mesh, target);
     epsilons[int(relation)] = std::max(0.0, x + slack);

@@ -35,8 +35,17 @@
 //    is t plus the smallest eps with delta_grid(eps) <= delta - eta,
 //    where eta = delta_error * delta.
 // The mesh h starts at eps_error / sqrt(K log(3/eta) / 2) (so t = eps_error)
-// and is coarsened only when the grid would exceed max_grid_size; then t
-// grows accordingly (still a valid bound, reported in PrvResult).
+// and is coarsened when the grid would exceed max_grid_size, or when grid
+// positions would exceed 2^32 meshes (small noise puts the loss at ~1/(2 sigma^2),
+// and double positions must resolve the mesh); then t grows accordingly
+// (still a valid bound, reported in PrvResult). The distribution functions
+// of Y are evaluated in log space, so losses far past e^709 are followed.
+//
+// Where it cannot give a bound, it says so: compute (and get_epsilon) throw
+// veil::Error when a step's loss times K exceeds 1e150 (noise multipliers
+// below about 1e-75 at q = 1), when delta is too small for the grid's FFT
+// rounding, or when that rounding, raised to K (1e10 steps and more), moves
+// the composed mass by 1e-6; they never return a smaller number instead.
 //
 // Cost: O(N log N) per distinct (q, sigma) with N the grid size, a power of
 // two; about 1e5..4e6 points for 1e3..1e5 steps at eps_error = 0.01.
@@ -69,7 +78,9 @@ class PrvAccountant final : public Accountant {
 
   std::string name() const override { return "prv"; }
 
-  // get_epsilon with the details of the computation.
+  // get_epsilon with the details of the computation; like get_epsilon, all
+  // epsilons are +inf (and mesh, grid_size, epsilon_error 0) for a history
+  // with a noiseless step.
   PrvResult compute(double delta) const;
 
  private:

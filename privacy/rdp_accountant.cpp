@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <optional>
 
 #include "veil/core/error.h"
 #include "veil/privacy/accounting_math.h"
@@ -15,19 +16,30 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// m (m - 1) / (2 s^2) for the exponents below, with 1 / (2 s^2) passed in
+// (+inf when s^2 underflows). The factor is 0 at m = 0 and m = 1 whatever s
+// is, which keeps 0 * inf out of the sums.
+double gaussian_exponent(double m, double inverse_two_var) {
+  const double factor = m * (m - 1);
+  return factor == 0.0 ? 0.0 : factor * inverse_two_var;
+}
+
 // log A_n for integer n >= 2, where A_n = E_{x~N(0,s^2)}[(P(x)/N(x;0,s^2))^n]
 // = sum_k C(n,k) (1-q)^(n-k) q^k exp((k^2 - k) / (2 s^2)) (binomial theorem
 // applied to (1 - q + q exp((2x - 1) / (2 s^2)))^n, then Gaussian moments).
+// +inf when a term overflows.
 double log_a_integer(double q, double sigma, int n) {
   const double log_q = std::log(q);
   const double log_1mq = std::log1p(-q);
+  const double inverse_two_var = 0.5 / sigma / sigma;
   std::vector<double> terms(n + 1);
   double log_binom = 0.0;  // log C(n, k), advanced by the ratio (n - k) / (k + 1)
   for (int k = 0; k <= n; ++k) {
-    terms[k] = log_binom + k * log_q + (n - k) * log_1mq + (double(k) * k - k) / (2 * sigma * sigma);
+    terms[k] = log_binom + k * log_q + (n - k) * log_1mq + gaussian_exponent(k, inverse_two_var);
     log_binom += std::log(double(n - k)) - std::log(double(k + 1));
   }
   const double top = *std::max_element(terms.begin(), terms.end());
+  if (top == kInf) return kInf;
   double sum = 0.0;
   for (double term : terms) sum += std::exp(term - top);
   return top + std::log(sum);
@@ -42,13 +54,31 @@ double log_a_integer(double q, double sigma, int n) {
 // with j = a - i and z0 = s^2 log(1/q - 1) + 1/2. The generalised binomial
 // C(a,i) changes sign for i > a + 1, so positive and negative terms are
 // summed separately in log space and subtracted once at the end.
-double log_a_fractional(double q, double sigma, double a) {
+//
+// Where a term's erfc argument x is positive (x = (i - z0) / (sqrt2 s) in the
+// first series, (z0 - j) / (sqrt2 s) in the second), erfc(x) = erfcx(x) e^(-x^2)
+// and, with m = i or j, the exponents combine exactly:
+// (m^2 - m) / (2s^2) - x^2 = m L - z0^2 / (2s^2), L = log(1/q - 1). Both sides
+// grow like m^2 / s^2, so adding them as computed would cancel digits for
+// small s, and give inf - inf = NaN once 1/s^2 overflows.
+//
+// Nothing when the series has not settled after kMaxTerms terms, which
+// happens only for noise so large (sigma in the thousands, q near 1/2) that
+// the terms decay polynomially from the start.
+std::optional<double> log_a_fractional(double q, double sigma, double a) {
   const double log_q = std::log(q);
   const double log_1mq = std::log1p(-q);
-  const double two_var = 2 * sigma * sigma;
-  const double z0 = sigma * sigma * (log_1mq - log_q) + 0.5;
+  const double odds = log_1mq - log_q;  // L
+  const double inverse_two_var = 0.5 / sigma / sigma;
+  const double z0 = sigma * sigma * odds + 0.5;
+  const double z0_term = z0 * (z0 * inverse_two_var);  // z0^2 / (2s^2)
   const double erfc_scale = std::numbers::sqrt2 * sigma;
   const double log_half = std::log(0.5);
+  // log(exp((m^2 - m) / (2s^2)) erfc(x)) with x = +-(m - z0) / (sqrt2 s).
+  const auto log_gauss_erfc = [&](double m, double x) {
+    if (x <= 0.0) return gaussian_exponent(m, inverse_two_var) + log_erfc(x);
+    return m * odds - z0_term + log_erfcx(x);
+  };
 
   double log_positive = -kInf;
   double log_negative = -kInf;
@@ -59,17 +89,17 @@ double log_a_fractional(double q, double sigma, double a) {
   // which erfc cuts it down), eventually only polynomially, like i^(-a-2).
   // Stop there once a term no longer moves the sum at double precision.
   constexpr double kNegligible = 37.0;  // e^-37 ~ 1e-16 relative
-  constexpr int kMaxTerms = 10'000'000;
+  constexpr int kMaxTerms = 1'000'000;
   for (int i = 0;; ++i) {
-    VEIL_ASSERT(i < kMaxTerms) << "fractional RDP series did not converge (q=" << q
-                               << ", sigma=" << sigma << ", order=" << a << ")";
+    if (i == kMaxTerms) return std::nullopt;
     const double j = a - i;
-    const double log_s0 = log_abs_binom + i * log_q + j * log_1mq + (double(i) * i - i) / two_var +
-                          log_half + log_erfc((i - z0) / erfc_scale);
-    const double log_s1 = log_abs_binom + j * log_q + i * log_1mq + (j * j - j) / two_var +
-                          log_half + log_erfc((z0 - j) / erfc_scale);
+    const double log_s0 = log_abs_binom + i * log_q + j * log_1mq + log_half +
+                          log_gauss_erfc(i, (i - z0) / erfc_scale);
+    const double log_s1 = log_abs_binom + j * log_q + i * log_1mq + log_half +
+                          log_gauss_erfc(j, (z0 - j) / erfc_scale);
     double& bucket = binom_positive ? log_positive : log_negative;
     bucket = log_add(bucket, log_add(log_s0, log_s1));
+    if (log_positive == kInf) return kInf;
     if (i > a && std::max(log_s0, log_s1) < log_positive - kNegligible) break;
     log_abs_binom += std::log(std::abs(a - i)) - std::log(double(i + 1));
     if (a - i < 0) binom_positive = !binom_positive;
@@ -94,12 +124,21 @@ double subsampled_gaussian_rdp(double sample_rate, double noise_multiplier, doub
       << "noise multiplier must be finite and > 0, got " << noise_multiplier;
   VEIL_CHECK(order > 1.0 && std::isfinite(order)) << "Renyi order must be > 1, got " << order;
   if (sample_rate == 0.0) return 0.0;
-  if (sample_rate == 1.0) return order / (2 * noise_multiplier * noise_multiplier);
-  const double log_a = order == std::floor(order) && order <= std::numeric_limits<int>::max()
-                           ? log_a_integer(sample_rate, noise_multiplier, int(order))
-                           : log_a_fractional(sample_rate, noise_multiplier, order);
+  // The Gaussian mechanism's RDP, +inf once 1/sigma^2 overflows. Subsampling
+  // never raises RDP (Renyi divergence is jointly quasi-convex, and
+  // M = (1-q) B + q N(1, s^2) against B = (1-q) B + q B), so it also bounds
+  // the cases the series below cannot evaluate.
+  const double unsampled = order * (0.5 / noise_multiplier / noise_multiplier);
+  if (sample_rate == 1.0 || !std::isfinite(noise_multiplier * noise_multiplier)) return unsampled;
+  const std::optional<double> log_a =
+      order == std::floor(order) && order <= std::numeric_limits<int>::max()
+          ? log_a_integer(sample_rate, noise_multiplier, int(order))
+          : log_a_fractional(sample_rate, noise_multiplier, order);
+  if (!log_a) return unsampled;
+  VEIL_ASSERT(!std::isnan(*log_a)) << "RDP is NaN (q=" << sample_rate << ", sigma=" << noise_multiplier
+                                   << ", order=" << order << ")";
   // A_a >= 1 in exact arithmetic; rounding may leave it a hair below.
-  return std::max(0.0, log_a / (order - 1));
+  return std::max(0.0, *log_a / (order - 1));
 }
 
 EpsilonResult rdp_to_epsilon(std::span<const double> orders, std::span<const double> rdp,
@@ -110,7 +149,10 @@ EpsilonResult rdp_to_epsilon(std::span<const double> orders, std::span<const dou
   EpsilonResult best{kInf, kNaN};
   for (std::size_t k = 0; k < orders.size(); ++k) {
     const double a = orders[k];
-    if (!std::isfinite(rdp[k])) continue;
+    VEIL_CHECK(a > 1.0 && std::isfinite(a)) << "Renyi orders must be > 1, got " << a;
+    // A NaN skipped here, or clamped to 0, would pass for a small epsilon.
+    VEIL_CHECK(rdp[k] >= 0.0) << "RDP values must be >= 0, got " << rdp[k] << " at order " << a;
+    if (rdp[k] == kInf) continue;
     const double epsilon =
         rdp[k] - (std::log(delta) + std::log(a)) / (a - 1) + std::log((a - 1) / a);
     if (epsilon < best.epsilon) best = {epsilon, a};

@@ -26,15 +26,19 @@ namespace veil::privacy {
 std::vector<double> default_rdp_orders();
 
 // RDP at `order` (> 1) of one step with sample rate q in [0, 1] and noise
-// multiplier sigma > 0. Integer orders use the exact binomial expansion,
-// fractional orders the two convergent series of Mironov et al.; both are summed in log space, so large orders and small sigma give
-// large finite values, not overflow. q = 0 gives 0, q = 1 gives
-// order / (2 sigma^2).
+// multiplier sigma > 0 (finite). Integer orders use the exact binomial
+// expansion, fractional orders the two convergent series of Mironov et al.;
+// both are summed in log space, so large orders and small sigma give large
+// finite values, and +inf once the value leaves the double range (sigma
+// below about 1e-154), never NaN. q = 0 gives 0, q = 1 gives
+// order / (2 sigma^2), which also bounds every q and is returned where the
+// series cannot be evaluated (sigma^2 overflowing; a fractional series that
+// has not settled after 1e6 terms, at sigma in the thousands).
 double subsampled_gaussian_rdp(double sample_rate, double noise_multiplier, double order);
 
 // Balle et al. conversion above, minimised over the orders; best_order is the
-// minimising order. Non-finite RDP values are skipped; if none is finite the
-// result is {+inf, NaN}.
+// minimising order. Orders must be > 1 and RDP values >= 0 (NaN is refused);
+// +inf values are skipped, and if all are +inf the result is {+inf, NaN}.
 EpsilonResult rdp_to_epsilon(std::span<const double> orders, std::span<const double> rdp,
                              double delta);
 

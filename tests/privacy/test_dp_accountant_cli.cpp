@@ -192,6 +192,29 @@ TEST_CASE("dp_accountant runs the PRV and GDP accountants", "[privacy][cli]") {
   CHECK(gdp.out.find("can underestimate") != std::string::npos);
 }
 
+TEST_CASE("dp_accountant prv bounds the exact Gaussian mechanism at sigma 0.01", "[privacy][cli]") {
+  // Exact epsilon 5425.5; the privacy loss lies far past e^709, where PRV
+  // once cut it and printed 709.79.
+  const AppRun run = run_app("epsilon --sample-rate 1 --sigma 0.01 --steps 1 --delta 1e-5 --accountant prv --json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  const double epsilon = json_number(last_line(run.out), "epsilon");
+  CHECK(epsilon >= 5425.5);
+  CHECK(epsilon < 5425.6);
+}
+
+TEST_CASE("dp_accountant reports noise too small to account with exit 1 or infinity", "[privacy][cli]") {
+  const AppRun prv = run_app("epsilon --sample-rate 1 --sigma 1e-160 --steps 1 --delta 1e-5 --accountant prv");
+  CHECK(prv.status == 1);
+  CHECK(prv.out.empty());
+  CHECK(prv.err.find("noise multiplier 1e-160") != std::string::npos);
+  CHECK(std::count(prv.err.begin(), prv.err.end(), '\n') == 1);
+  const AppRun rdp = run_app("epsilon --sample-rate 0.5 --sigma 1e-160 --steps 1 --delta 1e-5 --accountant rdp");
+  INFO(rdp.out << rdp.err);
+  REQUIRE(rdp.status == 0);
+  CHECK(rdp.out.find("epsilon             inf\n") != std::string::npos);
+}
+
 TEST_CASE("dp_accountant sigma calibrates without overshooting", "[privacy][cli]") {
   const AppRun run = run_app("sigma --target-epsilon 2 --delta 1e-5 --sample-rate 0.01 --steps 1000 --json");
   INFO(run.out << run.err);

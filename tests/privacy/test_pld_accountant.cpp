@@ -6,7 +6,6 @@
 #include <numbers>
 #include <vector>
 
-#include "support/gaussian_mechanism.h"
 #include "support/test_data.h"
 #include "veil/core/error.h"
 #include "veil/privacy/accounting_math.h"
@@ -18,7 +17,6 @@
 #include "veil/privacy/subsampled_gaussian_loss.h"
 
 using namespace veil::privacy;
-using veil::test::gaussian_mechanism_epsilon;
 
 namespace {
 
@@ -109,7 +107,7 @@ TEST_CASE("PLD brackets the Gaussian mechanism's exact epsilon (q = 1)", "[priva
     cases.push_back({sigma, 50, 1e-5});
   }
   for (const Case& c : cases) {
-    const double exact = gaussian_mechanism_epsilon(std::sqrt(double(c.steps)) / c.sigma, c.delta);
+    const double exact = gaussian_dp_epsilon(std::sqrt(double(c.steps)) / c.sigma, c.delta);
     const PldResult result = pld(c.sigma, 1.0, c.steps, c.delta);
     INFO("sigma " << c.sigma << " delta " << c.delta << " steps " << c.steps << " exact " << exact << " pld "
                   << result.epsilon << " mesh " << result.mesh);
@@ -203,7 +201,7 @@ TEST_CASE("PLD composes segments with different (q, sigma) as one history", "[pr
   PldAccountant gaussian;
   gaussian.step(2.0, 1.0, 30);
   gaussian.step(5.0, 1.0, 200);
-  const double exact = gaussian_mechanism_epsilon(std::sqrt(30 / 4.0 + 200 / 25.0), 1e-5);
+  const double exact = gaussian_dp_epsilon(std::sqrt(30 / 4.0 + 200 / 25.0), 1e-5);
   const double epsilon = gaussian.get_epsilon(1e-5).epsilon;
   CHECK(epsilon >= exact);
   CHECK(epsilon <= 1.001 * exact);
@@ -267,7 +265,7 @@ TEST_CASE("PLD coarsens its mesh under the caps and stays an upper bound", "[pri
   CHECK(coarse.epsilon <= fine.epsilon + 0.1);
   // A coarse mesh at q = 1 still never falls below the exact value.
   const PldResult gaussian = pld(1.0, 1.0, 10, 1e-5, small);
-  CHECK(gaussian.epsilon >= gaussian_mechanism_epsilon(std::sqrt(10.0), 1e-5));
+  CHECK(gaussian.epsilon >= gaussian_dp_epsilon(std::sqrt(10.0), 1e-5));
 }
 
 TEST_CASE("PLD refines its mesh when each step's loss is far narrower than it", "[privacy][pld]") {

@@ -4,6 +4,7 @@
 #include <complex>
 #include <numbers>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "veil/core/error.h"
@@ -11,6 +12,7 @@
 #include "veil/privacy/fft.h"
 #include "veil/privacy/prv_accountant.h"
 #include "veil/privacy/rdp_accountant.h"
+#include "support/test_data.h"
 
 using namespace veil::privacy;
 
@@ -29,20 +31,9 @@ double rdp_epsilon(double sigma, double q, std::int64_t steps, double delta) {
 }
 
 // Exact epsilon of T Gaussian mechanisms with noise multiplier sigma (q = 1):
-// their composition is the Gaussian mechanism with mu = sqrt(T) / sigma, whose
-// curve is delta(eps) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2).
+// their composition is the Gaussian mechanism with mu = sqrt(T) / sigma.
 double exact_gaussian_epsilon(double sigma, double steps, double delta) {
-  const double mu = std::sqrt(steps) / sigma;
-  const auto curve = [mu](double eps) {
-    return normal_cdf(-eps / mu + mu / 2) - std::exp(eps) * normal_cdf(-eps / mu - mu / 2);
-  };
-  double low = 0.0;
-  double high = 100.0;
-  for (int i = 0; i < 200; ++i) {
-    const double middle = 0.5 * (low + high);
-    (curve(middle) > delta ? low : high) = middle;
-  }
-  return high;
+  return gaussian_dp_epsilon(std::sqrt(steps) / sigma, delta);
 }
 
 }  // namespace
@@ -92,6 +83,72 @@ TEST_CASE("PRV brackets the exact composition of Gaussian mechanisms (q = 1)", "
     // Both relations give the same Gaussian PRV when q = 1.
     CHECK(result.epsilon_add == Approx(result.epsilon_remove).margin(1e-3));
   }
+}
+
+TEST_CASE("PRV follows the privacy loss past e^709 (small sigma)", "[privacy][prv]") {
+  // sigma 0.01 centres the loss at 5000: cutting it at the float range of
+  // e^t gave 709.79 where the exact epsilon is 5425.5. PRV answers at
+  // delta - eta (eta = 1e-3 delta), which here costs up to 0.03 of epsilon, so
+  // its tightness is measured against the exact epsilon there.
+  for (const double sigma : {0.01, 0.02, 0.03}) {
+    for (const double delta : {1e-3, 1e-5, 1e-8}) {
+      const double exact = exact_gaussian_epsilon(sigma, 1.0, delta);
+      const double exact_below = exact_gaussian_epsilon(sigma, 1.0, delta * (1 - 1e-3));
+      const PrvResult result = prv(sigma, 1.0, 1, delta);
+      INFO("sigma=" << sigma << " delta=" << delta << " exact=" << exact);
+      CHECK(result.epsilon >= exact);
+      CHECK(result.epsilon <= exact_below + result.epsilon_error + 2e-3);
+    }
+  }
+  // Subsampled: the remove relation of one step is q times a Gaussian curve
+  // at e^epsilon' = 1 + (e^epsilon - 1) / q, which bounds PRV from below.
+  const auto remove_epsilon = [](double delta) {
+    const double inner = exact_gaussian_epsilon(0.01, 1.0, delta / 0.5);
+    return inner + std::log(0.5) + std::log1p(0.5 * std::exp(-inner) / 0.5);
+  };
+  const PrvResult subsampled = prv(0.01, 0.5, 1, 1e-5);
+  CHECK(subsampled.epsilon >= remove_epsilon(1e-5));
+  CHECK(subsampled.epsilon <= remove_epsilon(1e-5 * (1 - 1e-3)) + subsampled.epsilon_error + 2e-3);
+}
+
+TEST_CASE("PRV coarsens the mesh for huge losses and refuses those past its range", "[privacy][prv]") {
+  // sigma 1e-10: epsilon ~5e19, so the mesh is far above e^745 in scale; the
+  // bound must stay finite, above the exact value, and relatively tight.
+  const double exact = exact_gaussian_epsilon(1e-10, 1.0, 1e-5);
+  const PrvResult huge = prv(1e-10, 1.0, 1, 1e-5);
+  CHECK(huge.epsilon >= exact);
+  CHECK(huge.epsilon <= exact * (1 + 1e-6));
+  CHECK(huge.mesh > 1e3);
+  for (const double q : {1e-3, 1.0}) {
+    PrvAccountant accountant;
+    accountant.step(1e-160, q, 10);
+    CHECK_THROWS_WITH(accountant.compute(1e-5), Catch::Contains("noise multiplier 1e-160") &&
+                                                    Catch::Contains("too small for the PRV accountant"));
+  }
+}
+
+TEST_CASE("PRV refuses in plain words when its FFT loses accuracy over very many steps", "[privacy][prv]") {
+  // 1e10 steps: rounding noise of the transform, raised to that power, moves
+  // the composed mass by 1e-5, more than the error budget covers.
+  PrvAccountant accountant;
+  accountant.step(1.0, 1e-6, 10'000'000'000);
+  const std::string message = veil::test::error_message([&] { accountant.compute(1e-5); });
+  CHECK(message.find("internal assertion") == std::string::npos);
+  CHECK(message.find("lost accuracy over 10000000000 steps") != std::string::npos);
+}
+
+TEST_CASE("PRV compute is infinite for a noiseless history, like get_epsilon", "[privacy][prv]") {
+  PrvAccountant accountant;
+  accountant.step(1.0, 0.01, 100);
+  accountant.step(0.0, 0.0, 10);  // unsampled: costs nothing even without noise
+  const PrvResult noisy = accountant.compute(1e-5);
+  CHECK(std::isfinite(noisy.epsilon));
+  accountant.step(0.0, 0.01, 1);
+  const PrvResult noiseless = accountant.compute(1e-5);
+  CHECK(std::isinf(noiseless.epsilon));
+  CHECK(std::isinf(noiseless.epsilon_remove));
+  CHECK(std::isinf(noiseless.epsilon_add));
+  CHECK(std::isinf(accountant.get_epsilon(1e-5).epsilon));
 }
 
 TEST_CASE("PRV is below RDP and matches published PRV figures", "[privacy][prv]") {

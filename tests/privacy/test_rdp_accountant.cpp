@@ -80,6 +80,50 @@ TEST_CASE("RDP stays finite for large orders and small noise", "[privacy][rdp]")
   CHECK(subsampled_gaussian_rdp(0.01, 1e6, 2.0) == Approx(0.0).margin(1e-15));
 }
 
+TEST_CASE("RDP fractional orders stay accurate for small noise", "[privacy][rdp]") {
+  // The series' exponents grow like i^2 / sigma^2 and must be combined with
+  // erfc's e^(-x^2) before they are added.
+  for (const double sigma : {0.05, 0.1}) {
+    for (const double order : {1.5, 2.5, 6.3}) {
+      INFO("sigma=" << sigma << " order=" << order);
+      CHECK(subsampled_gaussian_rdp(0.1, sigma, order) ==
+            Approx(rdp_by_integration(0.1, sigma, order)).epsilon(1e-7));
+    }
+  }
+  // Fractional orders next to an integer agree with its exact expansion.
+  for (const double sigma : {1e-3, 0.01}) {
+    CHECK(subsampled_gaussian_rdp(0.01, sigma, 3.0 + 1e-9) ==
+          Approx(subsampled_gaussian_rdp(0.01, sigma, 3.0)).epsilon(1e-6));
+  }
+}
+
+TEST_CASE("RDP is +inf where 1/sigma^2 overflows, never NaN or 0", "[privacy][rdp]") {
+  // sigma^2 underflows below ~1e-154: the terms were NaN, and max(0, NaN) = 0.
+  for (const double sigma : {1e-160, 1e-300}) {
+    for (const double q : {1e-6, 0.5, 1.0}) {
+      for (const double order : {1.5, 2.0, 10.9, 63.0}) {
+        INFO("sigma=" << sigma << " q=" << q << " order=" << order);
+        CHECK(subsampled_gaussian_rdp(q, sigma, order) == std::numeric_limits<double>::infinity());
+      }
+      RdpAccountant accountant;
+      accountant.step(sigma, q, 1);
+      CHECK(std::isinf(accountant.get_epsilon(1e-5).epsilon));
+    }
+  }
+  // Huge sigma: sigma^2 overflows; the RDP is 0 up to rounding.
+  for (const double order : {1.5, 2.0}) {
+    const double rdp = subsampled_gaussian_rdp(0.5, 1e200, order);
+    CHECK(rdp >= 0.0);
+    CHECK(rdp < 1e-300);
+  }
+  const std::vector<double> orders = {2.0, 3.0};
+  const std::vector<double> with_nan = {std::numeric_limits<double>::quiet_NaN(), 1.0};
+  CHECK_THROWS_WITH(rdp_to_epsilon(orders, with_nan, 1e-5), Catch::Contains("RDP values must be >= 0"));
+  const std::vector<double> bad_orders = {0.5, 3.0};
+  const std::vector<double> zeros = {0.0, 0.0};
+  CHECK_THROWS_WITH(rdp_to_epsilon(bad_orders, zeros, 1e-5), Catch::Contains("Renyi orders must be > 1"));
+}
+
 TEST_CASE("RDP accountant reproduces published reference values", "[privacy][rdp]") {
   // Opacus tests/accountants_test.py: sigma 1.5, q 0.04, 90 epochs (2250 steps).
   CHECK(rdp_epsilon(1.5, 0.04, 2250, 1e-5) == Approx(7.32911117143).epsilon(1e-8));
