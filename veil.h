@@ -59,3 +59,11 @@
 #include "veil/data/data_loader.h"
 #include "veil/data/mnist_files.h"
 #include "veil/data/tensor_dataset.h"
+
+// Data-parallel DP training (the MPI and NCCL groups: process_group_mpi.h,
+// process_group_nccl.h, where built).
+#include "veil/distributed/dpddp.h"
+#include "veil/distributed/launch.h"
+#include "veil/distributed/make_private.h"
+#include "veil/distributed/process_group.h"
+#include "veil/distributed/process_group_single.h"

@@ -21,8 +21,9 @@ bool covered_by_a_layer(const Tensor& param, const std::vector<PerSampleLayer*>&
 
 }  // namespace
 
-DPOptimizer::DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, const DPOptimizerOptions& options)
-    : model_(model), optimizer_(std::move(optimizer)), options_(options) {
+DPOptimizer::DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, const DPOptimizerOptions& options,
+                         GradientReducer* reducer)
+    : model_(model), optimizer_(std::move(optimizer)), options_(options), reducer_(reducer) {
   VEIL_CHECK(optimizer_ != nullptr) << "DPOptimizer needs an optimizer";
   VEIL_CHECK(options.noise_multiplier >= 0 && std::isfinite(options.noise_multiplier))
       << "noise_multiplier must be finite and >= 0, got " << options.noise_multiplier;
@@ -127,12 +128,13 @@ void DPOptimizer::step() {
     p.set_grad(clipped_sums_[k].defined() ? clipped_sums_[k] : Tensor::zeros(p.shape(), p.dtype(), p.device()));
     clipped_sums_[k] = Tensor();
   }
-  if (all_reduce_) {
+  // Noise once for the global sum: only rank 0 adds it (gradient_reducer.h).
+  if (options_.noise_multiplier > 0 && (!reducer_ || reducer_->rank() == 0)) add_noise();
+  if (reducer_) {
     std::vector<Tensor> grads;
     for (const Tensor& p : parameters_) grads.push_back(p.grad());
-    all_reduce_(grads);
+    reducer_->all_reduce_sum_(grads);
   }
-  if (options_.noise_multiplier > 0) add_noise();
   for (const Tensor& p : parameters_) p.grad().mul_(1.0 / options_.expected_batch_size);
   optimizer_->step();
   ledger_.record(options_.sample_rate, options_.noise_multiplier);  // sigma 0 too: epsilon is then infinite

@@ -2,9 +2,10 @@
 // DPOptimizer: DP-SGD's step around any Optimizer (DESIGN.md, one step).
 //
 //   loss.backward()            layers record per-sample information
-//   dp.step()                  clip each example, sum, all-reduce (hook),
-//                              add N(0, sigma^2 S^2) once, divide by the
-//                              expected batch size q*N, update, record (q, sigma)
+//   dp.step()                  clip each example, sum, add N(0, sigma^2 S^2)
+//                              (rank 0 only), all-reduce over the workers,
+//                              divide by the global expected batch size q*N,
+//                              update, record (q, sigma)
 //
 // Virtual steps (large logical batches in small physical ones): after each
 // micro-batch's backward call accumulate_microbatch(); the clipped sums add up
@@ -27,6 +28,7 @@
 #include "veil/layers/module.h"
 #include "veil/layers/optimizer.h"
 #include "veil/privacy/clipping.h"
+#include "veil/privacy/gradient_reducer.h"
 #include "veil/privacy/privacy_ledger.h"
 #include "veil/privacy/secure_rng.h"
 
@@ -41,16 +43,16 @@ struct DPOptimizerOptions {
   bool secure_mode = false;        // OS-seeded CSPRNG + discrete Gaussian noise
 };
 
-// Called with the clipped gradient sums before noise; a distributed run
-// all-reduces (sums) them across ranks here.
-using GradientAllReduce = std::function<void(const std::vector<Tensor>& grads)>;
 // Called before each step with the ledger as it would be after the step;
 // throws to refuse the step (a privacy budget).
 using StepGuard = std::function<void(const privacy::PrivacyLedger& ledger_after_step)>;
 
 class DPOptimizer {
  public:
-  DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, const DPOptimizerOptions& options);
+  // With a reducer, one worker of a data-parallel run (gradient_reducer.h);
+  // the reducer must outlive the optimizer.
+  DPOptimizer(Module& model, std::unique_ptr<Optimizer> optimizer, const DPOptimizerOptions& options,
+              GradientReducer* reducer = nullptr);
 
   // Clips the recorded micro-batch and adds it into the pending sums.
   void accumulate_microbatch();
@@ -58,7 +60,6 @@ class DPOptimizer {
   void step();
   void zero_grad();
 
-  void set_all_reduce(GradientAllReduce hook) { all_reduce_ = std::move(hook); }
   void set_step_guard(StepGuard guard) { step_guard_ = std::move(guard); }
 
   Optimizer& optimizer() { return *optimizer_; }
@@ -89,7 +90,7 @@ class DPOptimizer {
   std::vector<Tensor> clipped_sums_;  // per parameter, summed over the pending micro-batches
   privacy::PrivacyLedger ledger_;
   std::unique_ptr<SecureRng> secure_rng_;
-  GradientAllReduce all_reduce_;
+  GradientReducer* reducer_;
   StepGuard step_guard_;
   ClippingStats last_clipping_;
   std::int64_t steps_ = 0;

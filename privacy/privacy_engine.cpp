@@ -31,8 +31,14 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   // In secure mode the batches must be unpredictable too: a known sampler
   // seed reveals which examples each step used and voids the subsampling
   // part of the guarantee.
-  out.loader = secure_mode_ ? std::make_shared<data::DPDataLoader>(data::DPDataLoader::make_secure(loader))
-                            : std::make_shared<data::DPDataLoader>(loader, options.seed);
+  // Workers' sampling keys may differ (secure mode): each samples a disjoint
+  // shard, so every example is still in the global batch independently with
+  // rate q.
+  const int rank = options.reducer ? options.reducer->rank() : 0;
+  const int workers = options.reducer ? options.reducer->size() : 1;
+  out.loader = secure_mode_
+                   ? std::make_shared<data::DPDataLoader>(data::DPDataLoader::make_secure(loader, rank, workers))
+                   : std::make_shared<data::DPDataLoader>(loader, options.seed, rank, workers);
   DPOptimizerOptions dp;
   dp.noise_multiplier = noise_multiplier;
   dp.clipping.max_grad_norm = max_grad_norm;
@@ -41,7 +47,7 @@ PrivateTraining PrivacyEngine::make_private(Module& model, std::unique_ptr<Optim
   dp.expected_batch_size = out.loader->expected_batch_size();
   dp.noise_seed = options.seed;
   dp.secure_mode = secure_mode_;
-  out.optimizer = std::make_shared<DPOptimizer>(model, std::move(optimizer), dp);
+  out.optimizer = std::make_shared<DPOptimizer>(model, std::move(optimizer), dp, options.reducer);
   optimizer_ = out.optimizer;
   if (budget_) set_epsilon_budget(budget_->first, budget_->second);
   // The central limit theorem behind GDP holds only asymptotically: its

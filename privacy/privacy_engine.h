@@ -15,6 +15,9 @@
 // a per-sample rule), turns on per-sample recording, replaces the loader by a
 // Poisson loader with q = 1/len(loader) (privacy::poisson_schedule), and wraps
 // the optimizer in a DPOptimizer that divides by the expected batch size q*N.
+// With a reducer (distributed/), q and q*N stay global: each worker
+// Poisson-samples its own shard at rate q and the clipped sums are added over
+// the workers.
 //
 // Library code never prints: what the caller should tell the user (the GDP
 // accountant's epsilon is an approximation that can under-state the privacy
@@ -35,6 +38,9 @@ struct MakePrivateOptions {
   GradSampleMode grad_sample_mode = GradSampleMode::Auto;
   std::vector<double> per_layer_max_grad_norms{};  // non-empty: per-layer clipping
   std::uint64_t seed = 0;  // sampling and noise; secure mode ignores it and seeds both from the OS
+  // One worker of a data-parallel run (distributed::make_private sets it): the
+  // loader samples this worker's shard, the optimizer sums over the workers.
+  GradientReducer* reducer = nullptr;
 };
 
 struct PrivateTraining {

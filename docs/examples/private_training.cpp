@@ -45,21 +45,16 @@ int main() try {
   // q = 50 / 1000: each step includes every example with probability 0.05.
   VEIL_CHECK(priv.loader->sample_rate() == 0.05);
 
-  // One process is a world of one: the sum over ranks is the tensor itself.
-  // A distributed run sums the clipped gradients across ranks here.
-  std::int64_t all_reduces = 0;
-  priv.optimizer->set_all_reduce([&](const std::vector<Tensor>& /*clipped_sums*/) { ++all_reduces; });
-
   const std::int64_t steps = 2 * priv.loader->steps_per_epoch();  // two epochs
   priv.loader->for_each_batch(0, steps, [&](std::int64_t, const data::Batch& batch) {
     cross_entropy(model->forward(batch.inputs), batch.targets).backward();  // a mean loss, as loss_reduction says
-    priv.optimizer->step();  // clip, sum, all-reduce, add noise, divide by q*N, update
+    priv.optimizer->step();  // clip, sum, add noise, divide by q*N, update
   });
   const double epsilon = engine.get_epsilon(/*delta=*/1e-5).epsilon;
 
   const double loss_after = mean_loss(*model, *train);
   std::cout << "loss " << loss_before << " -> " << loss_after << ", epsilon " << epsilon << " at delta 1e-5\n";
-  VEIL_CHECK(loss_after < loss_before && all_reduces == steps && epsilon > 0);
+  VEIL_CHECK(loss_after < loss_before && priv.optimizer->steps_taken() == steps && epsilon > 0);
 
   // Or name the target and let veil choose sigma; the budget refuses any step
   // that would go past it.
