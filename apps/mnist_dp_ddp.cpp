@@ -1,8 +1,11 @@
 // mnist_dp_ddp: trains SampleConvNet on MNIST (or Fashion-MNIST) with DP-SGD,
 // mirroring the Opacus distributed MNIST tutorial, and logs one line per
-// epoch with train loss, accuracies and epsilon. See --help.
+// epoch with train loss, accuracies and epsilon. Alone it is one worker;
+// under mpirun or srun each process is one worker of a data-parallel run
+// (rank 0 prints and writes files). See --help.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -14,11 +17,14 @@
 #include <string_view>
 
 #include "support/cli.h"
+#include "support/ddp_chapters.h"
+#include "support/rank_main.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/data/data_loader.h"
 #include "veil/data/dataset_locator.h"
+#include "veil/distributed/make_private.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/sample_conv_net.h"
 #include "veil/layers/serialization.h"
@@ -34,10 +40,10 @@ constexpr double kMean = 0.1307, kStd = 0.3081;
 struct Config {
   std::string data;
   std::int64_t epochs, batch_size, max_steps, threads;
-  double lr, momentum, sigma, max_grad_norm, delta, target_epsilon;
+  double lr, momentum, sigma, max_grad_norm, delta, target_epsilon, timeout;
   std::string optimizer, json, checkpoint, resume, device, accountant;
   std::uint64_t seed;
-  bool dp, secure;
+  bool dp, secure, show_loaders, sync_demo;
 };
 
 cli::ArgParser make_parser() {
@@ -65,7 +71,7 @@ cli::ArgParser make_parser() {
             "secure mode, for real private data: Poisson sampling from ChaCha20 keyed by the OS and noise from the "
             "exact discrete Gaussian; not reproducible, and no seed is printed or stored. The model is still "
             "initialised from seed 0: it is public, not private data")
-      .option("threads", "N", "CPU threads", "all cores")
+      .option("threads", "N", "CPU threads per worker", "cores / workers on this node")
       .option("device", "DEV", "cpu or cuda", "cpu")
       .flag("no-dp", "train without DP (same model and loop, plain SGD), the baseline")
       .option("max-steps", "K", "stop after K optimizer steps in total (quick timing)")
@@ -73,7 +79,13 @@ cli::ArgParser make_parser() {
               "write a machine-readable summary with every epoch's figures; epsilon is a number, or the string "
               "\"inf\" when no finite bound holds (a step without noise, or --no-dp)")
       .option("checkpoint", "FILE", "write model, optimizer, sampler position and privacy ledger after each epoch")
-      .option("resume", "FILE", "resume from a checkpoint written by --checkpoint");
+      .option("resume", "FILE", "resume from a checkpoint written by --checkpoint")
+      .option("timeout", "S", "seconds a worker waits for the others in a collective before it stops with an error",
+              "300")
+      .flag("show-loaders", "print the plain, distributed and distributed private loaders (for 2 workers when "
+                            "started alone) and exit")
+      .flag("sync-demo", "one step with sigma 0 and clipping 100, printing each worker's gradient before and after "
+                         "step(), and exit");
   return p;
 }
 
@@ -99,6 +111,9 @@ Config read_config(const cli::ArgParser& p) {
   c.json = p.get_string("json", "");
   c.checkpoint = p.get_string("checkpoint", "");
   c.resume = p.get_string("resume", "");
+  c.timeout = p.get_double("timeout", 300);
+  c.show_loaders = p.has("show-loaders");
+  c.sync_demo = p.has("sync-demo");
   auto usage = [](bool ok, const std::string& message) {
     if (!ok) throw cli::UsageError(message);
   };
@@ -115,6 +130,7 @@ Config read_config(const cli::ArgParser& p) {
         "--accountant must be rdp, prv, pld or gdp, got '" + c.accountant + "'");
   usage(c.threads >= 0, "--threads must be positive");
   usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
+  usage(c.timeout > 0, "--timeout must be positive");
   usage(!c.secure || !p.has("seed"), "--secure takes sampling and noise from the OS: it cannot be combined with --seed");
   usage(!c.secure || c.dp, "--secure applies to DP training: it cannot be combined with --no-dp");
   return c;
@@ -125,19 +141,22 @@ std::unique_ptr<Optimizer> make_optimizer(const Config& c, Module& model) {
   return std::make_unique<SGD>(model.parameters(), SGDOptions{c.lr, c.momentum});
 }
 
-double test_accuracy(Module& model, const data::TensorDataset& test) {
+// Each worker scores the test batches s with s % W == rank; the counts are summed.
+double test_accuracy(Module& model, const data::TensorDataset& test, distributed::ProcessGroup& group) {
   NoGradGuard no_grad;
   model.eval();
   data::DataLoader loader(std::make_shared<data::TensorDataset>(test), 1000, false, false, 0);
   std::int64_t correct = 0;
-  for (std::int64_t s = 0; s < loader.steps_per_epoch(); ++s) {
+  for (std::int64_t s = group.rank(); s < loader.steps_per_epoch(); s += group.size()) {
     const data::Batch b = test.gather(loader.indices(s));
     const auto predicted = argmax(model(b.inputs), 1).to_vector<std::int64_t>();
     const auto labels = b.targets.to_vector<std::int64_t>();
     for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
   }
   model.train();
-  return static_cast<double>(correct) / static_cast<double>(test.size());
+  std::int64_t total = 0;
+  for (std::int64_t n : group.all_gather(correct)) total += n;
+  return static_cast<double>(total) / static_cast<double>(test.size());
 }
 
 struct EpochFigures {
@@ -146,7 +165,7 @@ struct EpochFigures {
   std::int64_t steps;
 };
 
-void write_json(const std::string& path, const Config& c, const std::string& dataset, double sigma,
+void write_json(const std::string& path, const Config& c, const std::string& dataset, double sigma, int workers,
                 const std::vector<EpochFigures>& epochs) {
   std::ostringstream os;
   os.precision(10);
@@ -156,7 +175,7 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
      << c.accountant << "\""
      << ", \"secure\": " << (c.secure ? "true" : "false");
   if (!c.secure) os << ", \"seed\": " << c.seed;  // secure mode writes no seed anywhere
-  os << ", \"threads\": " << num_threads()
+  os << ", \"threads\": " << num_threads() << ", \"workers\": " << workers
      << ", \"train_metrics\": \"train_loss and train_accuracy are computed on the private training data without DP; "
         "epsilon does not cover them\", \"epochs\": [";
   for (std::size_t i = 0; i < epochs.size(); ++i) {
@@ -211,10 +230,16 @@ const std::string& checkpoint_field(const Checkpoint& ck, const std::string& pat
   return it->second;
 }
 
-int run(const Config& c) {
+int run(const Config& c, distributed::ProcessGroup& group) {
   if (c.device == "cuda")
     throw Error("--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
+  if (!c.dp && group.size() > 1)
+    throw cli::UsageError("--no-dp trains in one process; start it without mpirun or srun");
+  group.set_timeout(c.timeout);
+  // Ranks on one node share its cores (num_threads() is all of them, or OMP_NUM_THREADS).
   if (c.threads > 0) set_num_threads(static_cast<int>(c.threads));
+  else if (group.local_size() > 1) set_num_threads(std::max(1, num_threads() / group.local_size()));
+  if (group.rank() != 0) std::cout.rdbuf(nullptr);  // rank 0 speaks for all
 
   const data::DatasetLocation where = data::locate_dataset(c.data);
   std::cout << "Loading " << where.name << " from " << where.directory.string() << " (found by " << where.found_by
@@ -224,13 +249,20 @@ int run(const Config& c) {
   const data::TensorDataset test =
       data::make_image_dataset(data::load_mnist_split(where.directory, data::Split::Test), kMean, kStd);
 
-  SampleConvNet model(c.seed);
   data::DataLoader loader(train, c.batch_size, /*shuffle=*/true, /*drop_last=*/false, c.seed);
+  if (c.show_loaders) {
+    show_loaders(std::cout, loader, group.size() > 1 ? group.size() : 2);
+    return 0;
+  }
+  SampleConvNet model(c.seed);
+  distributed::DPDDP ddp(model, group);  // rank 0's initial weights everywhere
+  if (c.sync_demo) return sync_demo(ddp, loader, c.lr, c.seed);
   std::cout << "Model: " << model.to_string() << "\n  parameters: " << model.num_parameters() << "\n";
   std::unique_ptr<Optimizer> optimizer = make_optimizer(c, model);
   std::cout << "Optimizer: " << optimizer->describe() << "\nLoader: " << loader.describe() << " (" << train->size()
             << " train / " << test.size() << " test examples)\n";
-  std::cout << "Threads: " << num_threads() << std::endl;
+  std::cout << "World size: " << group.size() << " worker(s) (" << group.backend() << " process group)\nThreads: "
+            << num_threads() << " per worker" << std::endl;
 
   PrivacyEngine engine(c.accountant, c.secure);
   PrivateTraining priv;
@@ -238,15 +270,18 @@ int run(const Config& c) {
   data::BatchSource* source = &loader;
   double sigma = c.sigma;
   if (c.dp) {
-    priv = c.target_epsilon > 0 ? engine.make_private_with_epsilon(model, std::move(optimizer), loader, c.target_epsilon,
-                                                                   c.delta, c.epochs, c.max_grad_norm, {.seed = c.seed})
-                                : engine.make_private(model, std::move(optimizer), loader, c.sigma, c.max_grad_norm,
-                                                      {.seed = c.seed});
+    priv = c.target_epsilon > 0
+               ? distributed::make_private_with_epsilon(engine, ddp, std::move(optimizer), loader, c.target_epsilon,
+                                                        c.delta, c.epochs, c.max_grad_norm, {.seed = c.seed})
+               : distributed::make_private(engine, ddp, std::move(optimizer), loader, c.sigma, c.max_grad_norm,
+                                           {.seed = c.seed});
     sigma = priv.optimizer->options().noise_multiplier;
     source = priv.loader.get();
-    for (const std::string& warning : priv.warnings) std::cerr << "mnist_dp_ddp: warning: " << warning << std::endl;
+    if (group.rank() == 0)
+      for (const std::string& warning : priv.warnings) std::cerr << "mnist_dp_ddp: warning: " << warning << std::endl;
     std::cout << "Private optimizer: " << priv.optimizer->describe() << "\nPrivate loader: " << priv.loader->describe()
-              << "\n  average batch size per worker: " << priv.loader->expected_batch_size() << " (1 worker)"
+              << "\n  average batch size per worker: " << priv.loader->expected_batch_size() / group.size() << " ("
+              << group.size() << (group.size() > 1 ? " workers)" : " worker)")
               << "\nAccountant: " << c.accountant << " computes the epsilon in the log ("
               << (c.accountant == "gdp" ? "an approximation, not a guarantee" : "a certified upper bound") << ", delta "
               << c.delta << ")" << std::endl;
@@ -323,13 +358,15 @@ int run(const Config& c) {
       priv.optimizer->ledger() = std::move(ledger);
       priv.optimizer->set_steps_taken(global_step);
     }
+    ddp.check_in_sync();  // every rank read the same checkpoint
     std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;
     if (first_epoch >= c.epochs)
       std::cout << "The checkpoint already holds all " << c.epochs << " epochs: nothing to train (raise --epochs)"
                 << std::endl;
   }
 
-  const bool show_progress = isatty(STDOUT_FILENO);
+  // mpirun gives every rank a terminal: only a lone process can tell a real one.
+  const bool show_progress = group.size() == 1 && isatty(STDOUT_FILENO);
   std::vector<EpochFigures> figures;
   bool stop = false, said_infinite = false;
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
@@ -355,7 +392,7 @@ int run(const Config& c) {
       const auto predicted = argmax(logits.detach(), 1).to_vector<std::int64_t>();
       const auto labels = batch.targets.to_vector<std::int64_t>();
       for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
-      loss_sum += loss.item() * static_cast<double>(batch.size());
+      if (batch.size() > 0) loss_sum += loss.item() * static_cast<double>(batch.size());  // an empty mean is NaN
       seen += batch.size();
       if (show_progress && (step - epoch_start) % 10 == 0)
         std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)
@@ -364,8 +401,16 @@ int run(const Config& c) {
     if (show_progress) std::cout << "\r" << std::string(40, ' ') << "\r";
     global_step = end;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Train figures over every worker's examples.
+    struct Counts {
+      double loss_sum;
+      std::int64_t seen, correct;
+    };
+    const Counts mine{loss_sum, seen, correct};
+    loss_sum = 0, seen = 0, correct = 0;
+    for (const Counts& k : group.all_gather(mine)) loss_sum += k.loss_sum, seen += k.seen, correct += k.correct;
     EpochFigures f{epoch, seen ? loss_sum / seen : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
-                   test_accuracy(model, test), c.dp ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
+                   test_accuracy(model, test, group), c.dp ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
                    end - epoch_start};
     figures.push_back(f);
     char line[256];
@@ -384,10 +429,12 @@ int run(const Config& c) {
                 << std::endl;
       said_infinite = true;
     }
+    ddp.check_in_sync();  // the replicas must not have drifted apart
+    if (group.rank() != 0) continue;  // one copy of every file
     if (!c.checkpoint.empty())
       save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp ? &priv.optimizer->ledger() : nullptr, epoch,
                                                     global_step, c));
-    if (!c.json.empty()) write_json(c.json, c, where.name, c.dp ? sigma : 0.0, figures);
+    if (!c.json.empty()) write_json(c.json, c, where.name, c.dp ? sigma : 0.0, group.size(), figures);
   }
   return 0;
 }
@@ -395,5 +442,5 @@ int run(const Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::parse_and_run("mnist_dp_ddp", argc, argv, make_parser, read_config, run);
+  return veil::cli::parse_and_run_ranks("mnist_dp_ddp", argc, argv, make_parser, read_config, run);
 }
