@@ -74,6 +74,9 @@ class DPOptimizer {
   std::int64_t non_finite_examples() const { return non_finite_examples_; }
   // Examples accumulated into the pending step.
   std::int64_t pending_examples() const { return pending_examples_; }
+  // Their clipped sums, one per trainable parameter (undefined where no
+  // micro-batch reached it): this worker's part of the step, before noise.
+  const std::vector<Tensor>& pending_sums() const { return clipped_sums_; }
   std::string describe() const;
 
  private:

@@ -64,14 +64,16 @@ int sync_demo(distributed::DPDDP& ddp, const data::DataLoader& loader, double lr
   const auto indices = priv.loader->indices(0);
   const data::Batch batch = loader.dataset().gather(indices);
   cross_entropy(ddp(batch.inputs), batch.targets).backward();
-  priv.optimizer->accumulate_microbatch();  // this rank's clipped sum, in .grad
+  priv.optimizer->accumulate_microbatch();  // this rank's clipped sums
 
   NoGradGuard no_grad;
   const std::vector<Tensor> params = model.parameters();
   const double local_expected = priv.optimizer->options().expected_batch_size / group.size();
   std::vector<Tensor> before, average, weights;
-  for (const Tensor& p : params) {
-    before.push_back(mul_scalar(p.grad(), 1.0 / local_expected));
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    const Tensor& p = params[k];
+    const Tensor& sum = priv.optimizer->pending_sums()[k];  // undefined when this rank's batch is empty
+    before.push_back(sum.defined() ? mul_scalar(sum, 1.0 / local_expected) : Tensor::zeros(p.shape()));
     average.push_back(before.back().clone());
     weights.push_back(p.clone());
   }
