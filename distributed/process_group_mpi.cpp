@@ -2,12 +2,11 @@
 
 #include <mpi.h>
 
-#include <chrono>
 #include <cmath>
 #include <limits>
-#include <thread>
 
 #include "veil/core/error.h"
+#include "veil/distributed/poll_backoff.h"
 
 namespace veil::distributed {
 
@@ -87,23 +86,16 @@ void MpiProcessGroup::check_usable(const char* operation) const {
 }
 
 void MpiProcessGroup::wait_all(const char* operation) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(options_.timeout_seconds);
   std::vector<MPI_Request>& requests = comm_->requests;
-  // Spin briefly (a collective between ranks in step is microseconds), then
-  // poll with short sleeps so that a waiting rank leaves the cores to ranks
-  // still computing.
-  for (int polls = 0;; ++polls) {
+  for (PollBackoff backoff;; backoff.pause()) {
     int done = 0;
-    const int status = MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE);
-    check(status, operation);
+    check(MPI_Testall(static_cast<int>(requests.size()), requests.data(), &done, MPI_STATUSES_IGNORE), operation);
     if (done) break;
-    if (Clock::now() > deadline) {
+    if (backoff.waited_seconds() > options_.timeout_seconds) {
       broken_ = true;
       throw Error(rank_label(*this) + ": " + operation + " timed out after " + std::to_string(options_.timeout_seconds) +
                   " s waiting for the other ranks (one of them failed or is stuck)");
     }
-    if (polls > 256) std::this_thread::sleep_for(std::chrono::microseconds(polls > 20000 ? 500 : 20));
   }
   requests.clear();
 }

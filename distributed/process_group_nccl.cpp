@@ -3,13 +3,12 @@
 #include <cuda_runtime.h>
 #include <nccl.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
-#include <thread>
 
 #include "veil/core/cuda/cuda_check.h"
 #include "veil/core/error.h"
+#include "veil/distributed/poll_backoff.h"
 
 namespace veil::distributed {
 
@@ -115,15 +114,13 @@ void NcclProcessGroup::check_usable(const char* operation) const {
 }
 
 void NcclProcessGroup::wait(const char* operation) {
-  using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_seconds_);
-  for (int polls = 0;; ++polls) {
+  for (PollBackoff backoff;; backoff.pause()) {
     const cudaError_t done = cudaStreamQuery(handles_->stream.get());
     if (done == cudaSuccess) return;
     ncclResult_t async = ncclSuccess;
     ncclCommGetAsyncError(handles_->comm.get(), &async);
     const bool failed = done != cudaErrorNotReady || (async != ncclSuccess && async != ncclInProgress);
-    if (failed || Clock::now() > deadline) {
+    if (failed || backoff.waited_seconds() > timeout_seconds_) {
       broken_ = true;
       handles_->comm.abort();  // ends the kernels still waiting for a peer
       if (done != cudaErrorNotReady)
@@ -133,7 +130,6 @@ void NcclProcessGroup::wait(const char* operation) {
       throw Error(rank_label(*this) + ": " + operation + " timed out after " + std::to_string(timeout_seconds_) +
                   " s waiting for the other ranks (one of them failed or is stuck)");
     }
-    if (polls > 256) std::this_thread::sleep_for(std::chrono::microseconds(polls > 20000 ? 500 : 20));
   }
 }
 

@@ -1,0 +1,16 @@
+#include "veil/distributed/poll_backoff.h"
+
+#include <thread>
+
+namespace veil::distributed {
+
+void PollBackoff::pause() {
+  if (++polls_ <= 256) return;
+  std::this_thread::sleep_for(waited_seconds() < 1.0 ? std::chrono::microseconds(20) : std::chrono::microseconds(500));
+}
+
+double PollBackoff::waited_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+}  // namespace veil::distributed
