@@ -1,5 +1,5 @@
-// mnist_dp_ddp with 2 workers under mpirun (VEIL_TEST_MPIRUN, set by
-// tests/CMakeLists.txt): rank 0 alone prints and writes files; 2 workers
+// mnist_dp_ddp with 2 workers under mpirun (VEIL_TEST_MPIEXEC and its
+// flags, set by tests/CMakeLists.txt): rank 0 alone prints and writes files; 2 workers
 // train what one process trains; a resumed 2-worker run continues exactly;
 // an error on one rank ends the job quickly, naming the rank; and the
 // tutorial's --show-loaders and --sync-demo chapters.
@@ -72,7 +72,12 @@ Run run(const std::string& command) {
   return r;
 }
 
-std::string two_workers(const std::string& args) { return std::string(VEIL_TEST_MPIRUN) + " " + app() + " " + args; }
+// mpirun's command line up to the program: `np` ranks, as root and on few cores.
+std::string mpirun(int np) {
+  return std::string(VEIL_TEST_MPIEXEC) + " " + VEIL_TEST_MPI_FLAGS + " " + VEIL_TEST_MPI_NP + " " + std::to_string(np);
+}
+
+std::string two_workers(const std::string& args) { return mpirun(2) + " " + app() + " " + args; }
 
 std::string common(const std::string& extra) {
   return "--data " + fixture().data.string() + " --threads 1 --batch-size 20 " + extra;
@@ -141,10 +146,8 @@ TEST_CASE("A resumed 2-worker run continues exactly as an uninterrupted one", "[
 
 TEST_CASE("An error on one rank ends the whole run within seconds, naming the rank", "[e2e][mpi]") {
   // Rank 1 cannot read its data; rank 0 would wait for it in DPDDP's broadcast.
-  const std::string mpirun = VEIL_TEST_MPIRUN;
-  const std::string one_rank = mpirun.substr(0, mpirun.find(" 2 ")) + " 1" + mpirun.substr(mpirun.find(" 2 ") + 2);
-  const Run r = run(one_rank + " " + app() + " " + common("--timeout 20") + " : -np 1 " + app() + " " +
-                    "--data " + (fixture().tmp.path() / "missing").string() + " --threads 1 --timeout 20");
+  const Run r = run(mpirun(1) + " " + app() + " " + common("--timeout 20") + " : " + VEIL_TEST_MPI_NP + " 1 " + app() +
+                    " --data " + (fixture().tmp.path() / "missing").string() + " --threads 1 --timeout 20");
   INFO(r);
   REQUIRE(r.status != 0);
   REQUIRE(r.seconds < 15);  // not the collective timeout: MPI_Abort ends rank 0 at once
