@@ -369,6 +369,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   const bool show_progress = group.size() == 1 && isatty(STDOUT_FILENO);
   std::vector<EpochFigures> figures;
   bool stop = false, said_infinite = false;
+  std::int64_t reported_non_finite = 0;  // examples dropped for non-finite gradients, as last reported
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t steps = source->steps_per_epoch();
@@ -428,6 +429,17 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       std::cout << "note: a step ran without noise (sigma 0), so no finite epsilon bounds this run, now or after"
                 << std::endl;
       said_infinite = true;
+    }
+    if (c.dp) {
+      // Examples whose gradient was NaN or inf contributed nothing (clipping's
+      // default). Summed over the workers; a count from the private data.
+      std::int64_t dropped = 0;
+      for (std::int64_t n : group.all_gather(priv.optimizer->non_finite_examples())) dropped += n;
+      if (dropped > reported_non_finite)
+        std::cout << "note: " << dropped - reported_non_finite << " example(s) had a non-finite gradient and "
+                  << "contributed nothing this epoch; this count is computed from the private data without noise "
+                  << "and is not covered by the privacy guarantee" << std::endl;
+      reported_non_finite = dropped;
     }
     ddp.check_in_sync();  // the replicas must not have drifted apart
     if (group.rank() != 0) continue;  // one copy of every file
