@@ -135,15 +135,22 @@ ComposedPair compose_pairs(std::span<const LatticeFactor> factors, std::int64_t 
   // Unwrap onto window_low .. window_low + n - 1.
   // The noise is at least an ulp of the largest mass, even where no value
   // happens to come out negative.
-  ComposedPair result{{std::vector<double>(n), std::vector<double>(n)}, 0.0};
+  // Filled by push_back, not zeroed first: at millions of points the
+  // zeroing pass alone costs as much as the unwrapping.
+  ComposedPair result{{}, 0.0};
+  for (std::vector<double>& mass : result.mass) mass.reserve(n);
   double largest = 0.0;
+  double most_negative = 0.0;
+  std::size_t slot = circular_slot(window_low, n);
   for (std::size_t i = 0; i < n; ++i) {
-    const Complex value = total[circular_slot(window_low + std::int64_t(i), n)];
-    result.mass[0][i] = std::max(0.0, value.real());
-    result.mass[1][i] = std::max(0.0, value.imag());
-    result.rounding_noise = std::max({result.rounding_noise, -value.real(), -value.imag()});
+    const Complex value = total[slot];
+    slot = slot + 1 == n ? 0 : slot + 1;
+    result.mass[0].push_back(std::max(0.0, value.real()));
+    result.mass[1].push_back(std::max(0.0, value.imag()));
+    most_negative = std::min({most_negative, value.real(), value.imag()});
     largest = std::max({largest, value.real(), value.imag()});
   }
+  result.rounding_noise = -most_negative;
   result.rounding_noise = std::max(result.rounding_noise, std::numeric_limits<double>::epsilon() * largest);
   return result;
 }
