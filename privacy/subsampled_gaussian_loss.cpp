@@ -72,7 +72,7 @@ LossTails SubsampledGaussianLoss::tails(double t) const {
   if (t >= highest()) return {0.0, -kInfinity, 0.0, -kInfinity};
   // The event is a half-line {o <= s^2 z + 1/2} (remove) or its complement
   // (add). In standard units it ends at u for N(0, s^2) and at v for N(1, s^2).
-  const double z = relation_ == NeighbourRelation::remove ? log_ratio(t) : log_ratio(-t);
+  const double z = edge(t);
   const double offset = 0.5 / sigma_;
   const double u = sigma_ * z + offset;
   const double v = sigma_ * z - offset;
@@ -84,6 +84,24 @@ LossTails SubsampledGaussianLoss::tails(double t) const {
     return {mixture_left, mixture_right, gaussian_left, gaussian_right};
   }
   return {gaussian_right, gaussian_left, mixture_right, mixture_left};  // (B, M), on the right
+}
+
+SubsampledGaussianLoss::Probabilities SubsampledGaussianLoss::p_tails(double t) const {
+  if (t <= lowest()) return {0.0, 1.0};
+  if (t >= highest()) return {1.0, 0.0};
+  // The half-lines of tails(), under P only.
+  const double offset = 0.5 / sigma_;
+  const double z = edge(t);
+  const double u = sigma_ * z + offset;
+  if (relation_ == NeighbourRelation::remove) {  // P = M, {L <= t} on the left
+    const double v = sigma_ * z - offset;
+    return {(1 - q_) * normal_cdf(u) + q_ * normal_cdf(v), (1 - q_) * normal_cdf(-u) + q_ * normal_cdf(-v)};
+  }
+  return {normal_cdf(-u), normal_cdf(u)};  // P = B, {L <= t} on the right
+}
+
+double SubsampledGaussianLoss::edge(double t) const {
+  return relation_ == NeighbourRelation::remove ? log_ratio(t) : log_ratio(-t);
 }
 
 double SubsampledGaussianLoss::upper_quantile(double log_mass) const {

@@ -35,6 +35,17 @@ class SubsampledGaussianLoss {
 
   LossTails tails(double t) const;
 
+  // P[L <= t] and P[L > t] as plain probabilities: the same function as
+  // tails().p_below and .p_above, without the logarithms, for a caller that
+  // evaluates it at many points and can do without probabilities below the
+  // double range (each is still computed directly, so a small one keeps its
+  // digits down to about 1e-300).
+  struct Probabilities {
+    double below;
+    double above;
+  };
+  Probabilities p_tails(double t) const;
+
   // The loss's essential range: it never falls below lowest() nor rises above
   // highest() (log(1 - q) and +inf for remove, -inf and -log(1 - q) for add;
   // unbounded on both sides when q = 1).
@@ -51,6 +62,9 @@ class SubsampledGaussianLoss {
  private:
   // log((e^t - 1 + q) / q) for t above log(1 - q).
   double log_ratio(double t) const;
+  // z of the half-line {L <= t} (see the top of this file), for t strictly
+  // between lowest() and highest().
+  double edge(double t) const;
 
   double q_;
   double sigma_;

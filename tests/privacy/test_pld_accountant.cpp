@@ -95,6 +95,24 @@ TEST_CASE("subsampled Gaussian loss tails match integration over outputs", "[pri
   CHECK(far.q_above < far.p_above - 20000.0 + 1e-6);  // Q[L > t] <= e^-t P[L > t]
 }
 
+TEST_CASE("subsampled Gaussian loss p_tails is tails' P side without logs", "[privacy][pld][prv]") {
+  // PRV discretises with p_tails, PLD with tails: one function, two spellings.
+  for (const double q : {1e-3, 0.1, 0.5, 1.0}) {
+    for (const double sigma : {0.3, 1.0, 5.0}) {
+      for (const NeighbourRelation relation : {NeighbourRelation::remove, NeighbourRelation::add}) {
+        const SubsampledGaussianLoss loss(q, sigma, relation);
+        for (const double t : {-3.0, -0.7, -1e-3, 0.0, 2e-4, 0.05, 0.9, 4.0, 30.0}) {
+          const LossTails logs = loss.tails(t);
+          const SubsampledGaussianLoss::Probabilities plain = loss.p_tails(t);
+          INFO("q " << q << " sigma " << sigma << " relation " << int(relation) << " t " << t);
+          CHECK(plain.below == Approx(std::exp(logs.p_below)).epsilon(1e-12).margin(1e-300));
+          CHECK(plain.above == Approx(std::exp(logs.p_above)).epsilon(1e-12).margin(1e-300));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("PLD brackets the Gaussian mechanism's exact epsilon (q = 1)", "[privacy][pld]") {
   struct Case {
     double sigma;
