@@ -1,7 +1,8 @@
 #pragma once
 // Composition of discrete privacy-loss distributions that live on a lattice
 // j * h (j an integer index), by FFT: the tools a numerical accountant needs
-// once it has discretised each step.
+// once it has discretised each step. The PRV and PLD accountants share them;
+// each keeps its own discretisation (see prv_accountant.cpp).
 //
 //   composed_window   Chernoff bounds on the sum of independent lattice
 //                     variables, to size the FFT so that wrap-around is bounded;
