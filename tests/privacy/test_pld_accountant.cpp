@@ -6,6 +6,7 @@
 #include <numbers>
 #include <vector>
 
+#include "support/accountant_runs.h"
 #include "support/test_data.h"
 #include "veil/core/error.h"
 #include "veil/privacy/accounting_math.h"
@@ -17,23 +18,13 @@
 #include "veil/privacy/subsampled_gaussian_loss.h"
 
 using namespace veil::privacy;
+using veil::testing::prv;
+using veil::testing::rdp_epsilon;
 
 namespace {
 
 PldResult pld(double sigma, double q, std::int64_t steps, double delta, PldOptions options = {}) {
   PldAccountant accountant(options);
-  accountant.step(sigma, q, steps);
-  return accountant.compute(delta);
-}
-
-double rdp_epsilon(double sigma, double q, std::int64_t steps, double delta) {
-  RdpAccountant accountant;
-  accountant.step(sigma, q, steps);
-  return accountant.get_epsilon(delta).epsilon;
-}
-
-PrvResult prv(double sigma, double q, std::int64_t steps, double delta) {
-  PrvAccountant accountant;
   accountant.step(sigma, q, steps);
   return accountant.compute(delta);
 }

@@ -12,23 +12,14 @@
 #include "veil/privacy/fft.h"
 #include "veil/privacy/prv_accountant.h"
 #include "veil/privacy/rdp_accountant.h"
+#include "support/accountant_runs.h"
 #include "support/test_data.h"
 
 using namespace veil::privacy;
+using veil::testing::prv;
+using veil::testing::rdp_epsilon;
 
 namespace {
-
-PrvResult prv(double sigma, double q, std::int64_t steps, double delta, PrvOptions options = {}) {
-  PrvAccountant accountant(options);
-  accountant.step(sigma, q, steps);
-  return accountant.compute(delta);
-}
-
-double rdp_epsilon(double sigma, double q, std::int64_t steps, double delta) {
-  RdpAccountant accountant;
-  accountant.step(sigma, q, steps);
-  return accountant.get_epsilon(delta).epsilon;
-}
 
 // Exact epsilon of T Gaussian mechanisms with noise multiplier sigma (q = 1):
 // their composition is the Gaussian mechanism with mu = sqrt(T) / sigma.
