@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "veil/core/error.h"
+#include "veil/core/file_io.h"
 
 namespace veil::data {
 namespace {
@@ -46,8 +47,9 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 std::string errno_message() { return std::generic_category().message(errno); }
 
 File open_file(const fs::path& path) {
-  std::error_code ignored;  // fopen reports whatever made the status unreadable
-  VEIL_CHECK(!fs::is_directory(path, ignored)) << path << ": is a directory, expected an IDX file";
+  // Note [Only regular files]: fopen on a named pipe would block forever.
+  const std::string kind = non_regular_kind(path);
+  VEIL_CHECK(kind.empty()) << path << ": is " << kind << ", expected an IDX file";
   errno = 0;
   File file(std::fopen(path.c_str(), "rb"));
   VEIL_CHECK(file) << path << ": cannot open: " << errno_message();
