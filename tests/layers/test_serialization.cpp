@@ -156,3 +156,17 @@ TEST_CASE("a named pipe in place of a checkpoint is refused, not waited on", "[l
   REQUIRE(result.finished);
   REQUIRE(result.status == 0);
 }
+
+TEST_CASE("save_checkpoint never replaces a device or a pipe", "[layers][serialization]") {
+  test::TempDir tmp;
+  const fs::path null_link = tmp.path() / "null.ck";  // /dev/null, reached through a link
+  fs::create_symlink("/dev/null", null_link);
+  save_checkpoint(null_link, small_checkpoint());
+  REQUIRE(fs::is_symlink(fs::symlink_status(null_link)));
+  REQUIRE(fs::is_character_file(null_link));
+  const fs::path pipe = tmp.path() / "pipe.ck";
+  REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
+  REQUIRE(test::error_message([&] { save_checkpoint(pipe, small_checkpoint()); }).find("named pipe") !=
+          std::string::npos);
+  REQUIRE(fs::is_fifo(pipe));
+}
