@@ -163,7 +163,6 @@ TEST_CASE("flag values that cannot work are refused before training, with exit 2
       {"--batch-size 41", "--batch-size 41"},
       {"--max-steps -5", "--max-steps"},
       {"--max-steps 0", "--max-steps"},
-      {"--batch-size 20 --sigma 1e-300", "--sigma 1e-300"},
       {"--device cuda", "--device"},
       {"--threads 99999999999", "--threads"},
       {"--checkpoint " + missing, "--checkpoint"},
@@ -175,6 +174,16 @@ TEST_CASE("flag values that cannot work are refused before training, with exit 2
     require_refusal(run_app("--epochs 1 " + args), 2, {mention});
   }
   REQUIRE(fs::is_fifo(pipe));
+}
+
+TEST_CASE("a noise multiplier too small to bound epsilon is known before training, not after an epoch",
+          "[e2e][app]") {
+  // The accountant answers infinity, which the run reports, instead of
+  // failing an assertion once the epoch has trained.
+  const AppRun r = run_app("--batch-size 20 --epochs 1 --sigma 1e-300");
+  INFO(r);
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.find("(ε = inf)") != std::string::npos);
 }
 
 TEST_CASE("a diverged run stops with an error instead of logging nan", "[e2e][app]") {
