@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iomanip>
 #include <memory>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -255,7 +256,13 @@ IdxFile read_idx_file(const std::filesystem::path& path, std::size_t expected_di
   std::unique_ptr<ByteSource> source = open_source(path);
   IdxFile result;
   result.dims = read_dims(*source, path, expected_dims);
-  result.payload = read_payload(*source, path, result.dims, payload_bytes(path, result.dims));
+  const std::uint64_t bytes = payload_bytes(path, result.dims);
+  try {
+    result.payload = read_payload(*source, path, result.dims, bytes);
+  } catch (const std::bad_alloc&) {
+    // A small .gz can expand to what its header claims: say which file.
+    VEIL_FAIL() << path << ": not enough memory for its " << bytes << " bytes of data";
+  }
   return result;
 }
 
