@@ -111,6 +111,8 @@ Schedule read_schedule(const ArgParser& parser) {
     require(schedule.epochs >= 0.0, "--epochs must be >= 0, got " + show(schedule.epochs));
     // The trainer's rule, so that this predicts what a run spends.
     const privacy::PoissonSchedule trained = privacy::poisson_schedule(schedule.dataset_size, schedule.batch_size);
+    require(schedule.epochs * static_cast<double>(trained.steps_per_epoch) < 9.2e18,
+            "--epochs " + show(schedule.epochs) + " makes more steps than a step count can hold");
     schedule.sample_rate = trained.sample_rate;
     schedule.steps = trained.steps(schedule.epochs);
   }

@@ -20,14 +20,17 @@
 #include "support/ddp_chapters.h"
 #include "support/rank_main.h"
 #include "veil/autograd/grad_mode.h"
+#include "veil/core/file_io.h"
 #include "veil/core/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/data/data_loader.h"
 #include "veil/data/dataset_locator.h"
 #include "veil/distributed/make_private.h"
+#include "veil/data/mnist_files.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/sample_conv_net.h"
 #include "veil/layers/serialization.h"
+#include "veil/privacy/accountant.h"
 #include "veil/privacy/privacy_engine.h"
 
 using namespace veil;
@@ -36,6 +39,9 @@ namespace {
 
 // MNIST's pixel statistics, as the tutorial's Normalize((0.1307,), (0.3081,)).
 constexpr double kMean = 0.1307, kStd = 0.3081;
+// More threads than any machine this runs on has cores: a larger --threads
+// is a typo, not a request.
+constexpr std::int64_t kMaxThreads = 4096;
 
 struct Config {
   std::string data;
@@ -128,9 +134,19 @@ Config read_config(const cli::ArgParser& p) {
   usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
   usage(c.accountant == "rdp" || c.accountant == "prv" || c.accountant == "pld" || c.accountant == "gdp",
         "--accountant must be rdp, prv, pld or gdp, got '" + c.accountant + "'");
-  usage(c.threads >= 0, "--threads must be positive");
+  usage(!p.has("threads") || (c.threads >= 1 && c.threads <= kMaxThreads),
+        "--threads must be between 1 and " + std::to_string(kMaxThreads));
+  usage(!p.has("max-steps") || c.max_steps >= 1, "--max-steps must be positive");
   usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
   usage(c.timeout > 0, "--timeout must be positive");
+  // The same kind of mistake as --device tpu, so the same exit status.
+  usage(c.device == "cpu",
+        "--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
+  // Found now, not after the first epoch has trained.
+  for (const auto& [flag, path] : {std::pair{"--checkpoint", c.checkpoint}, std::pair{"--json", c.json}}) {
+    const std::string problem = path.empty() ? "" : output_problem(path);
+    usage(problem.empty(), std::string(flag) + " " + path + ": " + problem);
+  }
   usage(!c.secure || !p.has("seed"), "--secure takes sampling and noise from the OS: it cannot be combined with --seed");
   usage(!c.secure || c.dp, "--secure applies to DP training: it cannot be combined with --no-dp");
   return c;
@@ -196,14 +212,7 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
     os << ", \"seconds\": " << e.seconds << "}";
   }
   os << "]}\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    VEIL_CHECK(out.good()) << "cannot write " << tmp;
-    out << os.str();
-    VEIL_CHECK(out.good()) << "writing " << tmp << " failed";
-  }
-  VEIL_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0) << "cannot move " << tmp << " to " << path;
+  write_file_atomically(path, os.str(), "summary");
 }
 
 Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::PrivacyLedger* ledger,
@@ -214,6 +223,7 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
     if (t.defined()) ck.tensors["optimizer." + name] = t;
   ck.fields["epoch"] = std::to_string(epoch);
   ck.fields["global_step"] = std::to_string(global_step);
+  ck.fields["optimizer"] = optimizer.kind();
   ck.fields["secure"] = c.secure ? "1" : "0";
   if (!c.secure) ck.fields["seed"] = std::to_string(c.seed);
   ck.fields["batch_size"] = std::to_string(c.batch_size);
@@ -230,9 +240,39 @@ const std::string& checkpoint_field(const Checkpoint& ck, const std::string& pat
   return it->second;
 }
 
+// SampleConvNet takes MNIST's 28x28 images: other ones would fail deep in the
+// model, naming no file.
+data::MnistSplit load_split(const std::filesystem::path& directory, data::Split split) {
+  data::MnistSplit loaded = data::load_mnist_split(directory, split);
+  if (loaded.rows != 28 || loaded.cols != 28)
+    throw Error(loaded.images_file.string() + " holds images of " + std::to_string(loaded.rows) + " x " +
+                std::to_string(loaded.cols) + " pixels; the model takes MNIST's 28 x 28");
+  return loaded;
+}
+
+// Everything that can fail at the end of an epoch is tried before the first:
+// the step count of the whole run, and the accountant's epsilon for it.
+void check_epsilon_computable(const Config& c, double sigma, double sample_rate, std::int64_t steps_per_epoch) {
+  std::int64_t steps = 0;
+  if (__builtin_mul_overflow(c.epochs, steps_per_epoch, &steps))
+    throw cli::UsageError("--epochs " + std::to_string(c.epochs) + " makes more steps than a step count can hold");
+  if (c.max_steps > 0) steps = std::min(steps, c.max_steps);
+  double epsilon = NAN;
+  try {
+    auto accountant = privacy::make_accountant(c.accountant);
+    accountant->step(sigma, sample_rate, steps);
+    epsilon = accountant->get_epsilon(c.delta).epsilon;
+  } catch (const Error&) {
+  }
+  // sigma 0 gives epsilon infinity, a known answer; no answer is not one.
+  std::ostringstream shown;
+  shown << sigma;
+  if (std::isnan(epsilon))
+    throw cli::UsageError("--sigma " + shown.str() + ": the accountant cannot compute epsilon for " +
+                          std::to_string(steps) + " steps at this noise; use a larger --sigma");
+}
+
 int run(const Config& c, distributed::ProcessGroup& group) {
-  if (c.device == "cuda")
-    throw Error("--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
   if (!c.dp && group.size() > 1)
     throw cli::UsageError("--no-dp trains in one process; start it without mpirun or srun");
   group.set_timeout(c.timeout);
@@ -245,10 +285,13 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   std::cout << "Loading " << where.name << " from " << where.directory.string() << " (found by " << where.found_by
             << ")" << std::endl;
   auto train = std::make_shared<data::TensorDataset>(
-      data::make_image_dataset(data::load_mnist_split(where.directory, data::Split::Train), kMean, kStd));
-  const data::TensorDataset test =
-      data::make_image_dataset(data::load_mnist_split(where.directory, data::Split::Test), kMean, kStd);
+      data::make_image_dataset(load_split(where.directory, data::Split::Train), kMean, kStd));
+  const data::TensorDataset test = data::make_image_dataset(load_split(where.directory, data::Split::Test), kMean, kStd);
 
+  // A Poisson sample rate above 1 means nothing: the whole set is one batch.
+  if (c.batch_size > train->size())
+    throw cli::UsageError("--batch-size " + std::to_string(c.batch_size) + " is larger than the training set (" +
+                          std::to_string(train->size()) + " examples in " + where.directory.string() + ")");
   data::DataLoader loader(train, c.batch_size, /*shuffle=*/true, /*drop_last=*/false, c.seed);
   if (c.show_loaders) {
     show_loaders(std::cout, loader, group.size() > 1 ? group.size() : 2);
@@ -302,7 +345,11 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   if (!c.resume.empty()) {
     const Checkpoint ck = load_checkpoint(c.resume);
     const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
-    for (const char* name : {"epoch", "global_step", "dp", "secure", "batch_size"}) field(name);
+    for (const char* name : {"epoch", "global_step", "dp", "secure", "batch_size", "optimizer"}) field(name);
+    // Another optimizer's state would be dropped or misread.
+    if (field("optimizer") != inner.kind())
+      throw Error("checkpoint " + c.resume + " was written with --optimizer " + field("optimizer") + ", not " +
+                  inner.kind());
     if (field("dp") != (c.dp ? "1" : "0"))
       throw Error("checkpoint " + c.resume + " was written with" + (c.dp ? "out" : "") + " DP; resume with the same mode");
     if (c.dp) field("privacy_ledger");
@@ -324,14 +371,22 @@ int run(const Config& c, distributed::ProcessGroup& group) {
                   std::to_string(c.batch_size));
     StateDict state;
     OptimizerState opt_state = inner.state();
+    std::size_t known = 0;
     for (auto& [name, t] : ck.tensors)
       if (name.rfind("model.", 0) == 0) state[name.substr(6)] = t;
-    model.load_state_dict(state);
     for (auto& [name, t] : opt_state) {
       auto it = ck.tensors.find("optimizer." + name);
       t = it == ck.tensors.end() ? Tensor() : it->second;
+      known += t.defined();
     }
-    inner.load_state(opt_state);
+    if (state.size() + known != ck.tensors.size())
+      throw Error("checkpoint " + c.resume + " holds tensors that are neither this model's nor its optimizer's");
+    try {
+      model.load_state_dict(state);
+      inner.load_state(opt_state);
+    } catch (const Error& error) {
+      throw Error("checkpoint " + c.resume + " does not fit this model and optimizer: " + error.what());
+    }
     const auto count = [&](const std::string& name) {
       std::int64_t value = -1;
       const std::string& text = field(name);
@@ -340,8 +395,16 @@ int run(const Config& c, distributed::ProcessGroup& group) {
         throw Error("checkpoint " + c.resume + " has a malformed field '" + name + "': '" + text + "'");
       return value;
     };
-    first_epoch = count("epoch") + 1;
+    const std::int64_t epoch = count("epoch");
     global_step = count("global_step");
+    // A run stops at or before the end of the epoch it saves, so a larger
+    // step count (or an epoch whose end overflows) was not written by a run.
+    std::int64_t epoch_end = 0;
+    if (epoch == INT64_MAX || __builtin_mul_overflow(epoch + 1, source->steps_per_epoch(), &epoch_end) ||
+        global_step > epoch_end)
+      throw Error("checkpoint " + c.resume + " is inconsistent: its global_step " + std::to_string(global_step) +
+                  " does not lie in its epoch " + std::to_string(epoch));
+    first_epoch = epoch + 1;
     if (c.dp) {
       privacy::PrivacyLedger ledger;
       try {
@@ -365,6 +428,8 @@ int run(const Config& c, distributed::ProcessGroup& group) {
                 << std::endl;
   }
 
+  if (c.dp) check_epsilon_computable(c, sigma, priv.loader->sample_rate(), source->steps_per_epoch());
+
   // mpirun gives every rank a terminal: only a lone process can tell a real one.
   const bool show_progress = group.size() == 1 && isatty(STDOUT_FILENO);
   std::vector<EpochFigures> figures;
@@ -373,7 +438,9 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t steps = source->steps_per_epoch();
-    std::int64_t end = global_step + steps;
+    std::int64_t end = 0;
+    if (__builtin_add_overflow(global_step, steps, &end))
+      throw Error("--epochs " + std::to_string(c.epochs) + " makes more steps than a step count can hold");
     if (c.max_steps >= 0 && end > c.max_steps) {
       end = std::max(global_step, c.max_steps);
       stop = true;
@@ -384,6 +451,12 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     source->for_each_batch(global_step, end, [&](std::int64_t step, const data::Batch& batch) {
       Tensor logits = model(batch.inputs);
       Tensor loss = cross_entropy(logits, batch.targets);
+      const double loss_value = loss.item();
+      // A diverged run would go on logging nan and saving it: stop it here
+      // (a rank's empty Poisson batch has a NaN mean and is no divergence).
+      if (batch.size() > 0 && !std::isfinite(loss_value))
+        throw Error("the training loss became " + std::to_string(loss_value) + " at step " + std::to_string(step) +
+                    " (epoch " + std::to_string(epoch) + "): the run diverged; lower --lr");
       loss.backward();
       if (c.dp) priv.optimizer->step();
       else {
@@ -393,7 +466,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       const auto predicted = argmax(logits.detach(), 1).to_vector<std::int64_t>();
       const auto labels = batch.targets.to_vector<std::int64_t>();
       for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
-      if (batch.size() > 0) loss_sum += loss.item() * static_cast<double>(batch.size());  // an empty mean is NaN
+      if (batch.size() > 0) loss_sum += loss_value * static_cast<double>(batch.size());  // an empty mean is NaN
       seen += batch.size();
       if (show_progress && (step - epoch_start) % 10 == 0)
         std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)

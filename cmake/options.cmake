@@ -5,6 +5,7 @@ set(VEIL_WITH_NCCL AUTO CACHE STRING "Build the NCCL process group (AUTO, ON, OF
 set(VEIL_WITH_MPI  AUTO CACHE STRING "Build the MPI process group (AUTO, ON, OFF)")
 option(VEIL_BUILD_TESTS "Build the Catch2 tests" ${VEIL_IS_TOP_LEVEL})
 option(VEIL_BUILD_APPS "Build apps and benchmarks" ${VEIL_IS_TOP_LEVEL})
+option(VEIL_BUILD_FUZZERS "Build the libFuzzer harnesses in tests/fuzz (clang; see scripts/fuzz.sh)" OFF)
 option(VEIL_NATIVE "Tune CPU code for the build machine (-march=native)" ON)
 option(BUILD_SHARED_LIBS "Build veil as a shared library" OFF)
 if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)

@@ -5,8 +5,11 @@
 //
 //   VEIL_CHECK(a.dim() == 2) << "linear expects [B, D], got " << a.shape();
 //
-// The message names file, line, the failed condition and whatever the
-// streamed context adds.
+// Two kinds of message, for their two readers. A VEIL_CHECK with context is
+// that context alone, one plain sentence for the user who gave the input:
+// no C++ condition, no source location. A VEIL_ASSERT (and a VEIL_CHECK
+// without context, which has nothing else to say) names file, line and the
+// failed condition, for whoever fixes veil.
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
@@ -37,27 +40,28 @@ void write_value(std::ostream& os, const T& value) {
 // full expression. Throwing from a destructor is deliberate here.
 class ErrorBuilder {
  public:
-  ErrorBuilder(const char* file, int line, const char* condition, const char* kind) {
-    stream_ << kind << " failed: " << condition << " (" << file << ":" << line << ")";
-    has_context_ = false;
+  // user_facing: the message is the streamed context alone, when there is one.
+  ErrorBuilder(const char* file, int line, const char* condition, const char* kind, bool user_facing)
+      : user_facing_(user_facing) {
+    location_ << kind << " failed: " << condition << " (" << file << ":" << line << ")";
   }
   ErrorBuilder(const ErrorBuilder&) = delete;
   ErrorBuilder& operator=(const ErrorBuilder&) = delete;
-  ~ErrorBuilder() noexcept(false) { throw Error(stream_.str()); }
+  ~ErrorBuilder() noexcept(false) {
+    const std::string context = context_.str();
+    if (context.empty()) throw Error(location_.str());
+    throw Error(user_facing_ ? context : location_.str() + ": " + context);
+  }
 
   template <typename T>
   ErrorBuilder& operator<<(const T& value) {
-    if (!has_context_) {
-      stream_ << ": ";
-      has_context_ = true;
-    }
-    write_value(stream_, value);
+    write_value(context_, value);
     return *this;
   }
 
  private:
-  std::ostringstream stream_;
-  bool has_context_;
+  std::ostringstream location_, context_;
+  bool user_facing_;
 };
 
 }  // namespace detail
@@ -66,12 +70,12 @@ class ErrorBuilder {
 #define VEIL_CHECK(cond)   \
   if (cond) {              \
   } else                   \
-    ::veil::detail::ErrorBuilder(__FILE__, __LINE__, #cond, "check")
+    ::veil::detail::ErrorBuilder(__FILE__, __LINE__, #cond, "check", true)
 
 #define VEIL_ASSERT(cond)  \
   if (cond) {              \
   } else                   \
-    ::veil::detail::ErrorBuilder(__FILE__, __LINE__, #cond, "internal assertion (a veil bug)")
+    ::veil::detail::ErrorBuilder(__FILE__, __LINE__, #cond, "internal assertion (a veil bug)", false)
 
-// Unconditional failure with context, e.g. VEIL_FAIL() << "unknown dtype".
-#define VEIL_FAIL() ::veil::detail::ErrorBuilder(__FILE__, __LINE__, "unreachable", "check")
+// Unconditional failure of a check, e.g. VEIL_FAIL() << "unknown dtype".
+#define VEIL_FAIL() ::veil::detail::ErrorBuilder(__FILE__, __LINE__, "unreachable", "check", true)

@@ -8,6 +8,8 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -34,19 +36,21 @@ void cpu_relax() {
 // chunk of the new job with the old job's function.
 class ThreadPool {
  public:
+  // Throws veil::Error when the OS refuses a thread (ulimit -u or -v), after
+  // stopping the workers already started: a destructor that never runs would
+  // leave them waiting forever.
   explicit ThreadPool(int workers) {
-    for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+    try {
+      for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+    } catch (const std::system_error& error) {
+      const std::size_t started = workers_.size();
+      stop();
+      throw Error("cannot start " + std::to_string(workers + 1) + " threads (the system refused thread " +
+                  std::to_string(started + 2) + ": " + error.what() + "); use fewer threads");
+    }
   }
 
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-      ++job_.number;
-    }
-    wake_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
+  ~ThreadPool() { stop(); }
 
   void run(std::int64_t chunks, void (*fn)(void*, std::int64_t), void* context) {
     VEIL_ASSERT(chunks > 0 && chunks < (std::int64_t{1} << 31)) << "bad chunk count " << chunks;
@@ -78,6 +82,16 @@ class ThreadPool {
   }
 
  private:
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      ++job_.number;
+    }
+    wake_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+
   struct Job {
     std::uint64_t number = 0;
     std::int64_t chunks = 0;
@@ -152,6 +166,7 @@ ThreadPool& pool_for(int threads) {
   std::lock_guard<std::mutex> lock(pool_mutex);
   if (pool_workers != threads - 1) {
     pool.reset();
+    pool_workers = -1;  // until the new pool stands
     pool = std::make_unique<ThreadPool>(threads - 1);
     pool_workers = threads - 1;
   }
@@ -164,6 +179,7 @@ void set_num_threads(int threads) {
   VEIL_CHECK(threads >= 1) << "thread count must be at least 1, got " << threads;
   omp_set_num_threads(threads);
   thread_count.store(threads);
+  pool_for(threads);  // a count the system cannot start fails here, not mid-run
 }
 
 int num_threads() {

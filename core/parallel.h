@@ -16,6 +16,8 @@
 namespace veil {
 
 // Threads used by parallel_for (and by OpenMP code); at least 1.
+// set_num_threads starts the pool's threads and throws veil::Error when the
+// system refuses one (the previous count is then no longer in force).
 void set_num_threads(int threads);
 int num_threads();
 

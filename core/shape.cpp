@@ -9,7 +9,7 @@ namespace veil {
 
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto d : shape) n *= d;
+  for (auto d : shape) VEIL_CHECK(!__builtin_mul_overflow(n, d, &n)) << "shape " << shape << " has too many elements";
   return n;
 }
 

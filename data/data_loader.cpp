@@ -36,7 +36,7 @@ DataLoader::DataLoader(std::shared_ptr<const TensorDataset> dataset, std::int64_
 
 std::int64_t DataLoader::steps_per_epoch() const {
   const std::int64_t n = dataset_->size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0);  // n + batch_size_ - 1 could overflow
 }
 
 std::vector<std::int64_t> DataLoader::indices(std::int64_t global_step) {

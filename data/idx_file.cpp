@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <iomanip>
 #include <memory>
+#include <new>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <system_error>
 
 #include "veil/core/error.h"
+#include "veil/core/file_io.h"
 
 namespace veil::data {
 namespace {
@@ -46,8 +48,9 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 std::string errno_message() { return std::generic_category().message(errno); }
 
 File open_file(const fs::path& path) {
-  std::error_code ignored;  // fopen reports whatever made the status unreadable
-  VEIL_CHECK(!fs::is_directory(path, ignored)) << path << ": is a directory, expected an IDX file";
+  // Note [Only regular files]: fopen on a named pipe would block forever.
+  const std::string kind = non_regular_kind(path);
+  VEIL_CHECK(kind.empty()) << path << ": is " << kind << ", expected an IDX file";
   errno = 0;
   File file(std::fopen(path.c_str(), "rb"));
   VEIL_CHECK(file) << path << ": cannot open: " << errno_message();
@@ -253,7 +256,13 @@ IdxFile read_idx_file(const std::filesystem::path& path, std::size_t expected_di
   std::unique_ptr<ByteSource> source = open_source(path);
   IdxFile result;
   result.dims = read_dims(*source, path, expected_dims);
-  result.payload = read_payload(*source, path, result.dims, payload_bytes(path, result.dims));
+  const std::uint64_t bytes = payload_bytes(path, result.dims);
+  try {
+    result.payload = read_payload(*source, path, result.dims, bytes);
+  } catch (const std::bad_alloc&) {
+    // A small .gz can expand to what its header claims: say which file.
+    VEIL_FAIL() << path << ": not enough memory for its " << bytes << " bytes of data";
+  }
   return result;
 }
 

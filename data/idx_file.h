@@ -37,8 +37,8 @@ inline constexpr std::uint64_t kMaxIdxPayloadBytes = std::uint64_t{1} << 32;
 // magic is wrong, the element type is not uint8, the rank differs from
 // `expected_dims`, a dimension is zero, the payload would exceed
 // kMaxIdxPayloadBytes, the file holds fewer or more bytes than the dimensions
-// imply, or the gzip stream is corrupt or truncated. Never returns a partial
-// read.
+// imply, the gzip stream is corrupt or truncated, or memory runs out for the
+// payload the header announces. Never returns a partial read.
 IdxFile read_idx_file(const std::filesystem::path& path, std::size_t expected_dims);
 
 }  // namespace veil::data

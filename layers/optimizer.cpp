@@ -41,6 +41,17 @@ void check_state_size(const OptimizerState& state, std::size_t expected, const c
                                        << expected;
 }
 
+// A buffer from saved state: absent, or exactly the parameter's shape and
+// dtype, since step() walks both with one index.
+Tensor checked_buffer(const std::pair<std::string, Tensor>& entry, const Tensor& parameter, const char* who) {
+  const Tensor& t = entry.second;
+  if (!t.defined()) return Tensor();
+  VEIL_CHECK(t.shape() == parameter.shape() && t.dtype() == parameter.dtype())
+      << who << ": state '" << entry.first << "' has shape " << t.shape() << " " << t.dtype()
+      << ", its parameter has " << parameter.shape() << " " << parameter.dtype();
+  return t.to(parameter.device()).contiguous().clone();
+}
+
 }  // namespace
 
 // ---- SGD ------------------------------------------------------------------------
@@ -86,6 +97,8 @@ void SGD::step() {
   });
 }
 
+std::string SGD::kind() const { return "sgd"; }
+
 OptimizerState SGD::state() const {
   OptimizerState state;
   for (std::size_t k = 0; k < momentum_.size(); ++k)
@@ -95,7 +108,9 @@ OptimizerState SGD::state() const {
 
 void SGD::load_state(const OptimizerState& state) {
   check_state_size(state, momentum_.size(), "SGD");
-  for (std::size_t k = 0; k < momentum_.size(); ++k) momentum_[k] = state[k].second.defined() ? state[k].second.clone() : Tensor();
+  std::vector<Tensor> momentum(momentum_.size());
+  for (std::size_t k = 0; k < momentum.size(); ++k) momentum[k] = checked_buffer(state[k], parameters_[k], "SGD");
+  momentum_ = std::move(momentum);
 }
 
 // ---- Adam / AdamW -------------------------------------------------------------
@@ -149,6 +164,8 @@ void Adam::step() {
   });
 }
 
+std::string Adam::kind() const { return options_.decoupled_weight_decay ? "adamw" : "adam"; }
+
 OptimizerState Adam::state() const {
   OptimizerState state{{"step", Tensor::scalar(static_cast<double>(steps_), DType::Float64)}};
   for (std::size_t k = 0; k < m_.size(); ++k) {
@@ -160,11 +177,23 @@ OptimizerState Adam::state() const {
 
 void Adam::load_state(const OptimizerState& state) {
   check_state_size(state, 1 + 2 * m_.size(), "Adam");
-  steps_ = static_cast<std::int64_t>(state[0].second.item());
-  for (std::size_t k = 0; k < m_.size(); ++k) {
-    m_[k] = state[1 + 2 * k].second.defined() ? state[1 + 2 * k].second.clone() : Tensor();
-    v_[k] = state[2 + 2 * k].second.defined() ? state[2 + 2 * k].second.clone() : Tensor();
+  // The bias corrections divide by 1 - beta^step: a missing, fractional or
+  // negative step count would corrupt every update after it.
+  const Tensor& step = state[0].second;
+  VEIL_CHECK(step.defined() && step.numel() == 1) << "Adam: the state lacks its step count";
+  const double steps = step.item();
+  VEIL_CHECK(steps >= 0 && steps <= 9.0e15 && steps == std::floor(steps))
+      << "Adam: step count " << steps << " is not a whole number of steps";
+  std::vector<Tensor> m(m_.size()), v(v_.size());
+  for (std::size_t k = 0; k < m.size(); ++k) {
+    m[k] = checked_buffer(state[1 + 2 * k], parameters_[k], "Adam");
+    v[k] = checked_buffer(state[2 + 2 * k], parameters_[k], "Adam");
+    VEIL_CHECK(m[k].defined() == v[k].defined()) << "Adam: state '" << state[1 + 2 * k].first << "' and '"
+                                                 << state[2 + 2 * k].first << "' must both be present or both absent";
   }
+  steps_ = static_cast<std::int64_t>(steps);
+  m_ = std::move(m);
+  v_ = std::move(v);
 }
 
 }  // namespace veil

@@ -27,7 +27,12 @@ class Optimizer {
   double learning_rate() const { return lr_; }
   void set_learning_rate(double lr) { lr_ = lr; }
 
+  // kind() names the optimizer in checkpoints ("sgd", "adam", "adamw"): a
+  // state loads only into an optimizer of the same kind.
+  virtual std::string kind() const = 0;
   virtual OptimizerState state() const = 0;
+  // Throws veil::Error, changing nothing, when a tensor is missing where one
+  // is required or its shape or dtype differs from its parameter's.
   virtual void load_state(const OptimizerState& state) = 0;
 
  protected:
@@ -48,6 +53,7 @@ class SGD final : public Optimizer {
   SGD(std::vector<Tensor> parameters, const SGDOptions& options);
   void step() override;
   std::string describe() const override;
+  std::string kind() const override;
   OptimizerState state() const override;
   void load_state(const OptimizerState& state) override;
 
@@ -70,6 +76,7 @@ class Adam final : public Optimizer {
   Adam(std::vector<Tensor> parameters, const AdamOptions& options);
   void step() override;
   std::string describe() const override;
+  std::string kind() const override;
   OptimizerState state() const override;
   void load_state(const OptimizerState& state) override;
 

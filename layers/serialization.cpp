@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "veil/core/error.h"
+#include "veil/core/file_io.h"
 
 namespace veil {
 
@@ -78,6 +79,9 @@ class Reader {
 };
 
 std::string read_file(const std::filesystem::path& path) {
+  // Note [Only regular files]: a named pipe would block the open forever.
+  const std::string kind = non_regular_kind(path);
+  if (!kind.empty()) refuse(path, "is " + kind + ", not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in.good()) refuse(path, "cannot be opened (missing or unreadable)");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -138,17 +142,7 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkp
   std::memcpy(bytes.data() + sizeof(kMagic) + sizeof(kVersion), &size, sizeof(size));
   w.pod(checksum(bytes));
 
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    VEIL_CHECK(out.good()) << "cannot write checkpoint " << tmp;
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    VEIL_CHECK(out.good()) << "writing checkpoint " << tmp << " failed (disk full?)";
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  VEIL_CHECK(!ec) << "cannot move checkpoint " << tmp << " to " << path << ": " << ec.message();
+  write_file_atomically(path, bytes, "checkpoint");
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
@@ -169,15 +163,18 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
     if (rank > 16) refuse(path, "is malformed: bad rank " + std::to_string(rank) + " for " + name);
     Shape shape(rank);
     // Sized against the bytes left before allocating, so a bad header cannot
-    // ask for an absurd allocation.
-    std::size_t bytes = dtype_size(static_cast<DType>(dtype));
+    // ask for an absurd allocation. The product of the nonzero dimensions
+    // must fit too: [2^32, 2^32, 0] is no tensor.
+    std::int64_t numel = 1, nonzero = 1;
     for (auto& d : shape) {
       d = r.pod<std::int64_t>();
       if (d < 0) refuse(path, "is malformed: negative dimension for " + name);
-      const auto n = static_cast<std::size_t>(d);
-      bytes = n > 0 && bytes > SIZE_MAX / n ? SIZE_MAX : bytes * n;  // saturates; a later 0 still gives 0
+      if (d > 0 && __builtin_mul_overflow(nonzero, d, &nonzero))
+        refuse(path, "is malformed: tensor " + name + " has dimensions whose product overflows");
+      numel *= d;  // 0 or equal to nonzero, so in range
     }
-    if (bytes > r.remaining()) refuse(path, "is malformed: tensor " + name + " is larger than the file");
+    if (static_cast<std::uint64_t>(numel) > r.remaining() / dtype_size(static_cast<DType>(dtype)))
+      refuse(path, "is malformed: tensor " + name + " is larger than the file");
     Tensor t = Tensor::empty(shape, static_cast<DType>(dtype));
     r.bytes(t.raw_data(), t.numel() * dtype_size(t.dtype()));
     checkpoint.tensors[name] = t;

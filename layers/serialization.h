@@ -20,8 +20,10 @@
 // a deliberate forgery (anyone can recompute it). Load only checkpoints you
 // or your pipeline wrote.
 //
-// save_checkpoint writes a temporary file beside the target and renames it
-// over, so a crash never leaves a half-written checkpoint.
+// save_checkpoint writes through write_file_atomically (core/file_io.h): a
+// crash or power loss never leaves a half-written checkpoint, and only a
+// regular file or a new path is replaced. load_checkpoint reads only regular
+// files (a named pipe is refused, not waited on).
 #include <filesystem>
 #include <map>
 #include <string>

@@ -53,7 +53,9 @@ double noise_for_epsilon(double target_epsilon, double delta, double sample_rate
     } while (epsilon_at(low) <= target_epsilon);
   }
 
-  while (high - low > tolerance * high) {
+  // Bounded by iterations too: a tolerance finer than a double's spacing
+  // (1e-17) would otherwise never be met. 200 halvings exhaust any bracket.
+  for (int i = 0; i < 200 && high - low > tolerance * high; ++i) {
     const double middle = 0.5 * (low + high);
     (epsilon_at(middle) <= target_epsilon ? high : low) = middle;
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <numeric>
 #include <set>
@@ -94,6 +95,12 @@ TEST_CASE("DataLoader sizes with and without drop_last", "[data][loader]") {
   std::int64_t calls = 0;
   keep.for_each_batch(4, 4, [&](std::int64_t, const Batch&) { ++calls; });
   REQUIRE(calls == 0);
+}
+
+TEST_CASE("DataLoader counts steps for the largest batch size without overflow", "[data][loader]") {
+  DataLoader huge(indexed_dataset(23), INT64_MAX, false, false, 0);
+  REQUIRE(huge.steps_per_epoch() == 1);
+  REQUIRE(huge.indices(0) == iota_vector(0, 23));
 }
 
 TEST_CASE("Shuffling: every index once per epoch, reshuffled per epoch, determined by the seed", "[data][loader]") {

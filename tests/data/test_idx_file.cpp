@@ -1,12 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "support/child_process.h"
 #include "support/test_data.h"
 #include "veil/data/idx_file.h"
 
@@ -94,6 +98,20 @@ TEST_CASE("idx: missing or unreadable files", "[data][idx]") {
   TempDir dir;
   CHECK_THAT(read_error(dir.path() / "absent", 1), Contains("No such file"));
   CHECK_THAT(read_error(dir.path(), 1), Contains("is a directory"));
+}
+
+TEST_CASE("idx: a named pipe is refused, not waited on", "[data][idx]") {
+  TempDir dir;
+  const auto pipe = dir.path() / "train-images-idx3-ubyte";
+  REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
+  const auto result = veil::test::run_in_child(
+      [&] {
+        if (read_error(pipe, 3).find("named pipe") == std::string::npos) throw std::runtime_error("wrong message");
+      },
+      30);
+  INFO(result.describe());
+  REQUIRE(result.finished);
+  REQUIRE(result.status == 0);
 }
 
 TEST_CASE("idx: malformed headers", "[data][idx]") {

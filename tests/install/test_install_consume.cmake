@@ -6,7 +6,9 @@
 #
 #   cmake -D VEIL_BUILD_DIR=... -D EXAMPLE_DIR=... -D WORK_DIR=... -D GENERATOR=...
 #         -D CXX_COMPILER=... -D INCLUDEDIR=... -D LIBDIR=... -P test_install_consume.cmake
-# INCLUDEDIR and LIBDIR are veil's CMAKE_INSTALL_INCLUDEDIR and _LIBDIR.
+# INCLUDEDIR and LIBDIR are veil's CMAKE_INSTALL_INCLUDEDIR and _LIBDIR; CXX_FLAGS (optional)
+# are the flags veil was built with (the sanitizer build links the example
+# with the same sanitizers).
 cmake_minimum_required(VERSION 3.25)  # script mode: current policies
 
 foreach(var IN ITEMS VEIL_BUILD_DIR EXAMPLE_DIR WORK_DIR GENERATOR CXX_COMPILER INCLUDEDIR LIBDIR)
@@ -46,7 +48,8 @@ foreach(header IN LISTS headers)
 endforeach()
 
 run_step("configuring the example" ${CMAKE_COMMAND} -S ${EXAMPLE_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
-         -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix})
+         -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+         -DCMAKE_PREFIX_PATH=${prefix})
 run_step("building the example" ${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 function(check_example_runs program)
   run_step("running ${program}" ${program})

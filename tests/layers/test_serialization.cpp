@@ -3,10 +3,15 @@
 // with a message naming the file.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
+#include "support/checkpoint_bytes.h"
+#include "support/child_process.h"
 #include "support/test_data.h"
 #include "veil/layers/serialization.h"
 
@@ -114,4 +119,54 @@ TEST_CASE("a checkpoint of another format version, a foreign file and a missing 
   write_bytes(bad, "these are not the weights you are looking for\n");
   REQUIRE(refusal(bad).find("not a veil checkpoint") != std::string::npos);
   REQUIRE(refusal(tmp.path() / "absent.ck").find("cannot be opened") != std::string::npos);
+}
+
+TEST_CASE("a checkpoint whose records claim more than the file holds is refused before allocating",
+          "[layers][serialization]") {
+  test::TempDir tmp;
+  const fs::path bad = tmp.path() / "bad.ck";
+  const auto refused = [&](const test::CheckpointBytes& file, const std::string& problem) {
+    write_bytes(bad, file.seal());
+    INFO(problem);
+    REQUIRE(refusal(bad).find(problem) != std::string::npos);
+  };
+  // A 1 GiB string in a file of a few dozen bytes.
+  refused(test::CheckpointBytes().u32(1).u32(1u << 30).raw("epoch"), "malformed");
+  // Dimensions whose product overflows int64, with or without a zero after
+  // them (which would make the byte count 0).
+  const std::int64_t big = std::int64_t{1} << 32;
+  refused(test::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(2).i64(big).i64(big), "overflows");
+  refused(test::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(3).i64(big).i64(big).i64(0), "overflows");
+  refused(test::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(1).i64(std::int64_t{1} << 61), "larger than the file");
+  // The builder itself writes loadable files.
+  write_bytes(bad, test::CheckpointBytes().u32(1).text("epoch").text("3").u32(1).text("w").u8(0).u32(2).i64(0).i64(big).seal());
+  REQUIRE(load_checkpoint(bad).tensors.at("w").shape() == Shape{0, big});
+}
+
+TEST_CASE("a named pipe in place of a checkpoint is refused, not waited on", "[layers][serialization]") {
+  test::TempDir tmp;
+  const fs::path pipe = tmp.path() / "pipe.ck";
+  REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
+  const auto result = test::run_in_child(
+      [&] {
+        if (refusal(pipe).find("named pipe") == std::string::npos) throw std::runtime_error("wrong message");
+      },
+      30);
+  INFO(result.describe());
+  REQUIRE(result.finished);
+  REQUIRE(result.status == 0);
+}
+
+TEST_CASE("save_checkpoint never replaces a device or a pipe", "[layers][serialization]") {
+  test::TempDir tmp;
+  const fs::path null_link = tmp.path() / "null.ck";  // /dev/null, reached through a link
+  fs::create_symlink("/dev/null", null_link);
+  save_checkpoint(null_link, small_checkpoint());
+  REQUIRE(fs::is_symlink(fs::symlink_status(null_link)));
+  REQUIRE(fs::is_character_file(null_link));
+  const fs::path pipe = tmp.path() / "pipe.ck";
+  REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
+  REQUIRE(test::error_message([&] { save_checkpoint(pipe, small_checkpoint()); }).find("named pipe") !=
+          std::string::npos);
+  REQUIRE(fs::is_fifo(pipe));
 }

@@ -267,6 +267,7 @@ TEST_CASE("dp_accountant rejects bad arguments with one line and exit 2", "[priv
            Case{"epsilon --sample-rate 0.01 --sigma 1 --epochs 2" + good_tail, "not both"},
            Case{"epsilon --sigma 1 --delta 1e-5", "missing schedule"},
            Case{"epsilon --dataset-size 100 --batch-size 200 --epochs 1 --sigma 1 --delta 1e-5", "--batch-size"},
+           Case{"epsilon --dataset-size 100 --batch-size 10 --epochs 1e300 --sigma 1 --delta 1e-5", "--epochs 1e+300"},
            Case{"epsilon --sample-rate 0.01 --sigma 1 --json=yes" + good_tail, "--json"},
            Case{"epsilon stray --sample-rate 0.01 --sigma 1" + good_tail, "'stray'"},
            Case{"sigma --target-epsilon 0 --sample-rate 0.01" + good_tail, "--target-epsilon"},

@@ -1,7 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <stdexcept>
 #include <string>
 
+#include "support/child_process.h"
 #include "veil/core/error.h"
 #include "veil/privacy/accountant.h"
 #include "veil/privacy/noise_calibration.h"
@@ -68,4 +70,17 @@ TEST_CASE("calibration reports impossible targets and bad arguments", "[privacy]
   CHECK_THROWS_AS(noise_for_epsilon(1.0, 1e-5, 0.01, 0), veil::Error);
   CHECK_THROWS_AS(noise_for_epsilon(1.0, 1e-5, 0.01, 100, "rdp", 0.0), veil::Error);
   CHECK_THROWS_WITH(noise_for_epsilon(1.0, 1e-5, 0.01, 100, "nope"), Catch::Contains("unknown accountant"));
+}
+
+TEST_CASE("calibration ends for a tolerance finer than a double can resolve", "[privacy][calibration]") {
+  double sigma = 0.0;
+  const auto result = veil::test::run_in_child(
+      [&] {
+        sigma = noise_for_epsilon(1.0, 1e-5, 0.01, 1000, "rdp", 1e-17);
+        if (!(epsilon_for("rdp", sigma, 0.01, 1000, 1e-5) <= 1.0)) throw std::runtime_error("overshoot");
+      },
+      60);
+  INFO(result.describe());
+  REQUIRE(result.finished);
+  REQUIRE(result.status == 0);
 }
