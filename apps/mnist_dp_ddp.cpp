@@ -446,7 +446,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       stop = true;
     }
     double loss_sum = 0.0;
-    std::int64_t seen = 0, correct = 0;
+    std::int64_t seen = 0, correct = 0, loss_examples = 0;
     const std::int64_t epoch_start = global_step;
     source->for_each_batch(global_step, end, [&](std::int64_t step, const data::Batch& batch) {
       Tensor logits = model(batch.inputs);
@@ -454,19 +454,29 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       const double loss_value = loss.item();
       // A diverged run would go on logging nan and saving it: stop it here
       // (a rank's empty Poisson batch has a NaN mean and is no divergence).
-      if (batch.size() > 0 && !std::isfinite(loss_value))
-        throw Error("the training loss became " + std::to_string(loss_value) + " at step " + std::to_string(step) +
-                    " (epoch " + std::to_string(epoch) + "): the run diverged; lower --lr");
+      // Under DP a few non-finite examples are dropped by clipping (counted
+      // and reported below); the run has diverged when all of a batch are.
+      const auto diverged = [&] {
+        return Error("the training loss became " + std::to_string(loss_value) + " at step " + std::to_string(step) +
+                     " (epoch " + std::to_string(epoch) + "): the run diverged; lower --lr");
+      };
+      if (batch.size() > 0 && !std::isfinite(loss_value) && !c.dp) throw diverged();
       loss.backward();
-      if (c.dp) priv.optimizer->step();
-      else {
+      if (c.dp) {
+        priv.optimizer->step();
+        const ClippingStats& clipping = priv.optimizer->last_clipping();
+        if (batch.size() > 0 && clipping.non_finite_examples == clipping.batch_size) throw diverged();
+      } else {
         plain->step();
         plain->zero_grad();
       }
       const auto predicted = argmax(logits.detach(), 1).to_vector<std::int64_t>();
       const auto labels = batch.targets.to_vector<std::int64_t>();
       for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
-      if (batch.size() > 0) loss_sum += loss_value * static_cast<double>(batch.size());  // an empty mean is NaN
+      if (batch.size() > 0 && std::isfinite(loss_value)) {  // an empty mean is NaN; dropped examples make it NaN
+        loss_sum += loss_value * static_cast<double>(batch.size());
+        loss_examples += batch.size();
+      }
       seen += batch.size();
       if (show_progress && (step - epoch_start) % 10 == 0)
         std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)
@@ -478,12 +488,13 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     // Train figures over every worker's examples.
     struct Counts {
       double loss_sum;
-      std::int64_t seen, correct;
+      std::int64_t seen, correct, loss_examples;
     };
-    const Counts mine{loss_sum, seen, correct};
-    loss_sum = 0, seen = 0, correct = 0;
-    for (const Counts& k : group.all_gather(mine)) loss_sum += k.loss_sum, seen += k.seen, correct += k.correct;
-    EpochFigures f{epoch, seen ? loss_sum / seen : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
+    const Counts mine{loss_sum, seen, correct, loss_examples};
+    loss_sum = 0, seen = 0, correct = 0, loss_examples = 0;
+    for (const Counts& k : group.all_gather(mine))
+      loss_sum += k.loss_sum, seen += k.seen, correct += k.correct, loss_examples += k.loss_examples;
+    EpochFigures f{epoch, loss_examples ? loss_sum / loss_examples : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
                    test_accuracy(model, test, group), c.dp ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
                    end - epoch_start};
     figures.push_back(f);
