@@ -40,6 +40,7 @@
 #include "veil/layers/pooling.h"
 #include "veil/layers/sample_conv_net.h"
 #include "veil/layers/sequential.h"
+#include "veil/layers/safetensors.h"
 #include "veil/layers/serialization.h"
 #include "veil/layers/validator.h"
 

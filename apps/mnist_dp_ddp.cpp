@@ -28,6 +28,7 @@
 #include "veil/distributed/make_private.h"
 #include "veil/data/mnist_files.h"
 #include "veil/layers/losses.h"
+#include "veil/layers/safetensors.h"
 #include "veil/layers/sample_conv_net.h"
 #include "veil/layers/serialization.h"
 #include "veil/privacy/accountant.h"
@@ -47,7 +48,7 @@ struct Config {
   std::string data;
   std::int64_t epochs, batch_size, max_steps, threads;
   double lr, momentum, sigma, max_grad_norm, delta, target_epsilon, timeout;
-  std::string optimizer, json, checkpoint, resume, device, accountant;
+  std::string optimizer, json, checkpoint, resume, device, accountant, save_model;
   std::uint64_t seed;
   bool dp, secure, show_loaders, sync_demo;
 };
@@ -86,6 +87,9 @@ cli::ArgParser make_parser() {
               "\"inf\" when no finite bound holds (a step without noise, or --no-dp)")
       .option("checkpoint", "FILE", "write model, optimizer, sampler position and privacy ledger after each epoch")
       .option("resume", "FILE", "resume from a checkpoint written by --checkpoint")
+      .option("save-model", "FILE",
+              "write the model's parameters as safetensors after each epoch, with PyTorch's names (conv1.weight, "
+              "...), for safetensors.torch.load_file and load_state_dict on the tutorial's SampleConvNet")
       .option("timeout", "S", "seconds a worker waits for the others in a collective before it stops with an error",
               "300")
       .flag("show-loaders", "print the plain, distributed and distributed private loaders (for 2 workers when "
@@ -117,6 +121,7 @@ Config read_config(const cli::ArgParser& p) {
   c.json = p.get_string("json", "");
   c.checkpoint = p.get_string("checkpoint", "");
   c.resume = p.get_string("resume", "");
+  c.save_model = p.get_string("save-model", "");
   c.timeout = p.get_double("timeout", 300);
   c.show_loaders = p.has("show-loaders");
   c.sync_demo = p.has("sync-demo");
@@ -143,7 +148,8 @@ Config read_config(const cli::ArgParser& p) {
   usage(c.device == "cpu",
         "--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
   // Found now, not after the first epoch has trained.
-  for (const auto& [flag, path] : {std::pair{"--checkpoint", c.checkpoint}, std::pair{"--json", c.json}}) {
+  for (const auto& [flag, path] : {std::pair{"--checkpoint", c.checkpoint}, std::pair{"--json", c.json},
+                                   std::pair{"--save-model", c.save_model}}) {
     const std::string problem = path.empty() ? "" : output_problem(path);
     usage(problem.empty(), std::string(flag) + " " + path + ": " + problem);
   }
@@ -531,6 +537,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp ? &priv.optimizer->ledger() : nullptr, epoch,
                                                     global_step, c));
     if (!c.json.empty()) write_json(c.json, c, where.name, c.dp ? sigma : 0.0, group.size(), figures);
+    if (!c.save_model.empty()) save_safetensors(c.save_model, model.state_dict(), {{"format", "pt"}});
   }
   return 0;
 }

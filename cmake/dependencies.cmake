@@ -4,6 +4,8 @@ find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(ZLIB REQUIRED)
 # Secure mode's randomness: OS entropy and the ChaCha20 keystream.
 find_package(Sodium REQUIRED)
+# JSON (safetensors headers); header-only, used at build time only.
+find_package(nlohmann_json 3 REQUIRED)
 find_package(Threads REQUIRED)
 
 function(veil_resolve_option name found)

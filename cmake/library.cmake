@@ -40,7 +40,8 @@ target_compile_features(veil PUBLIC cxx_std_20)
 
 target_link_libraries(veil
   PUBLIC OpenMP::OpenMP_CXX Threads::Threads
-  PRIVATE $<BUILD_INTERFACE:Eigen3::Eigen> ZLIB::ZLIB Sodium::Sodium)
+  PRIVATE $<BUILD_INTERFACE:Eigen3::Eigen> $<BUILD_INTERFACE:nlohmann_json::nlohmann_json> ZLIB::ZLIB
+          Sodium::Sodium)
 target_compile_options(veil PRIVATE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
   # Error messages name source files relative to the project, not the build machine's paths.

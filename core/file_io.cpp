@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "veil/core/error.h"
@@ -77,6 +79,17 @@ std::string output_problem(const fs::path& path) {
   if (!fs::is_directory(parent, ec)) return parent + " is not a directory";
   if (::access(parent.c_str(), W_OK) != 0) return "the directory " + parent + " is not writable";
   return "";
+}
+
+std::string read_regular_file(const fs::path& path, const std::string& what) {
+  const std::string name = what + " " + path.string();
+  const std::string kind = non_regular_kind(path);
+  if (!kind.empty()) throw Error(name + " is " + kind + ", not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in.good()) throw Error(name + " cannot be opened (missing or unreadable)");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(name + " could not be read");
+  return bytes;
 }
 
 void write_file_atomically(const fs::path& path, std::string_view bytes, const std::string& what) {

@@ -24,6 +24,11 @@ std::string non_regular_kind(const std::filesystem::path& path);
 // Lets programs check every output before hours of work.
 std::string output_problem(const std::filesystem::path& path);
 
+// The whole of the regular file at `path` (Note [Only regular files]).
+// Throws veil::Error "<what> <path> is a named pipe, not a file" (or cannot
+// be opened, or could not be read).
+std::string read_regular_file(const std::filesystem::path& path, const std::string& what);
+
 // Writes `bytes` to `path` so that a crash or power loss leaves either the
 // old file or the new one, whole: into "<path>.tmp", fsync, rename over
 // `path`, fsync of the directory. A character device is written in place

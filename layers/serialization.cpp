@@ -5,8 +5,6 @@
 #include <cstdint>
 #include <algorithm>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string_view>
 
 #include "veil/core/error.h"
@@ -78,17 +76,6 @@ class Reader {
   const std::filesystem::path& path_;
 };
 
-std::string read_file(const std::filesystem::path& path) {
-  // Note [Only regular files]: a named pipe would block the open forever.
-  const std::string kind = non_regular_kind(path);
-  if (!kind.empty()) refuse(path, "is " + kind + ", not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in.good()) refuse(path, "cannot be opened (missing or unreadable)");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) refuse(path, "could not be read");
-  return bytes;
-}
-
 // Magic, version, size and checksum; returns the body between header and
 // trailer.
 std::string_view verified_body(std::string_view file, const std::filesystem::path& path) {
@@ -146,7 +133,7 @@ void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkp
 }
 
 Checkpoint load_checkpoint(const std::filesystem::path& path) {
-  const std::string file = read_file(path);
+  const std::string file = read_regular_file(path, "checkpoint");
   Reader r(verified_body(file, path), path);
   Checkpoint checkpoint;
   const auto fields = r.pod<std::uint32_t>();

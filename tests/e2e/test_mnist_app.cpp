@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "support/test_data.h"
+#include "veil/core/ops.h"
+#include "veil/layers/safetensors.h"
 #include "veil/layers/serialization.h"
 #include "veil/privacy/noise_calibration.h"
 #include "veil/privacy/privacy_engine.h"
@@ -615,4 +617,41 @@ TEST_CASE("mnist_dp_ddp --no-dp trains the same model without privacy accounting
   REQUIRE(s.epochs.size() == 1);
   REQUIRE(json_value(s.epochs[0], "epsilon") == "\"inf\"");  // no privacy guarantee at all
   REQUIRE(number(s.epochs[0], "steps") == 10);  // fixed batches of 20
+}
+
+TEST_CASE("mnist_dp_ddp --save-model writes the trained model as safetensors with PyTorch's names", "[e2e][app]") {
+  const Fixture& f = fixture();
+  test::TempDir tmp;
+  const fs::path model_file = tmp.path() / "model.safetensors";
+  const fs::path checkpoint = tmp.path() / "run.ck";
+  const AppRun r = run_app(f.base_args() + " --batch-size 20 --epochs 1 --save-model " + quote(model_file.string()) +
+                               " --checkpoint " + quote(checkpoint.string()),
+                           tmp.path());
+  INFO(r);
+  REQUIRE(r.status == 0);
+  const StateDict saved = load_safetensors(model_file);
+  const std::vector<std::pair<std::string, Shape>> expected = {
+      {"conv1.weight", {16, 1, 8, 8}}, {"conv1.bias", {16}}, {"conv2.weight", {32, 16, 4, 4}},
+      {"conv2.bias", {32}},           {"fc1.weight", {32, 512}}, {"fc1.bias", {32}},
+      {"fc2.weight", {10, 32}},       {"fc2.bias", {10}}};
+  REQUIRE(saved.size() == expected.size());
+  for (const auto& [name, shape] : expected) {
+    INFO(name);
+    REQUIRE(saved.count(name) == 1);
+    REQUIRE(saved.at(name).shape() == shape);
+  }
+  REQUIRE(load_safetensors_metadata(model_file).at("format") == "pt");
+  // The same trained parameters the checkpoint holds.
+  const Checkpoint ck = load_checkpoint(checkpoint);
+  for (const auto& [name, shape] : expected) {
+    INFO(name);
+    REQUIRE(ck.tensors.count("model." + name) == 1);
+    REQUIRE(max_abs_diff(saved.at(name), ck.tensors.at("model." + name)) == 0.0);
+  }
+  // An unwritable path is refused before training.
+  const AppRun bad = run_app(f.base_args() + " --save-model " + quote((tmp.path() / "no" / "m.safetensors").string()),
+                             tmp.path());
+  REQUIRE(bad.status == 2);
+  REQUIRE(bad.err.find("--save-model") != std::string::npos);
+  REQUIRE(bad.out.find("Epoch:") == std::string::npos);
 }
