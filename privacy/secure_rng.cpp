@@ -11,6 +11,7 @@
 namespace veil {
 
 void os_random_bytes(uint8_t* out, size_t n) {
+  if (n == 0) return;  // randombytes_buf declares its buffer non-null, even for 0 bytes
   ensure_sodium();
   randombytes_buf(out, n);
 }
