@@ -14,16 +14,7 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
-
-}  // namespace
+using veil::test::read_text;
 
 TEST_CASE("write_file_atomically replaces a regular file and leaves no temporary", "[core][files]") {
   test::TempDir tmp;

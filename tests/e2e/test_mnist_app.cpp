@@ -28,6 +28,9 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
+using veil::test::quote;
+using veil::test::read_text;
+
 namespace {
 
 fs::path app_path() {
@@ -35,22 +38,6 @@ fs::path app_path() {
   INFO("looked for the app at " << app << " (build the mnist_dp_ddp target)");
   REQUIRE(fs::exists(app));
   return app;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
 }
 
 struct AppRun {

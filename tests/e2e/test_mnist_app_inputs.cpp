@@ -21,20 +21,10 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
+using veil::test::quote;
+using veil::test::read_text;
+
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 struct AppRun {
   int status = -1;  // -1: killed by a signal (a crash)

@@ -22,6 +22,8 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
+using veil::test::read_text;
+
 namespace {
 
 struct Run {
@@ -33,13 +35,6 @@ struct Run {
 std::ostream& operator<<(std::ostream& os, const Run& r) {
   return os << "exit status " << r.status << " after " << r.seconds << " s\n--- stdout ---\n"
             << r.out << "--- stderr ---\n" << r.err;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
 }
 
 // A scratch directory with a 28x28 MNIST-format data set.

@@ -14,16 +14,10 @@ using namespace veil;
 using veil::test::error_message;
 using veil::test::TempDir;
 
+using veil::test::read_text;
+using veil::test::write_bytes;
+
 namespace {
-
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
 
 // A file from a header text and data bytes, length prefix included.
 std::string file_of(const std::string& header, const std::string& data) {
@@ -62,7 +56,7 @@ TEST_CASE("safetensors writes the layout other readers expect", "[layers][safete
   TempDir dir;
   const auto path = dir.path() / "t.safetensors";
   save_safetensors(path, {{"w", Tensor::from_vector<float>({1.0f, -2.0f}, {2})}});
-  const std::string file = read_bytes(path);
+  const std::string file = read_text(path);
   std::uint64_t length = 0;
   std::memcpy(&length, file.data(), 8);
   REQUIRE(length % 8 == 0);  // the data starts 8-byte aligned

@@ -18,6 +18,9 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
+using veil::test::read_text;
+using veil::test::write_bytes;
+
 namespace {
 
 Checkpoint small_checkpoint() {
@@ -28,15 +31,6 @@ Checkpoint small_checkpoint() {
   ck.tensors["optimizer.step"] = Tensor::from_vector<std::int64_t>({42}, {1});
   ck.tensors["empty"] = Tensor::zeros({0, 4});
   return ck;
-}
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
 // The message of load_checkpoint(path); it must name the file.
@@ -68,7 +62,7 @@ TEST_CASE("a checkpoint with any byte changed is refused", "[layers][serializati
   test::TempDir tmp;
   const fs::path good = tmp.path() / "good.ck", bad = tmp.path() / "bad.ck";
   save_checkpoint(good, small_checkpoint());
-  const std::string bytes = read_bytes(good);
+  const std::string bytes = read_text(good);
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     for (const unsigned char mask : {0x01, 0x80, 0xff}) {
       std::string changed = bytes;
@@ -90,7 +84,7 @@ TEST_CASE("a truncated or padded checkpoint is refused", "[layers][serialization
   test::TempDir tmp;
   const fs::path good = tmp.path() / "good.ck", bad = tmp.path() / "bad.ck";
   save_checkpoint(good, small_checkpoint());
-  const std::string bytes = read_bytes(good);
+  const std::string bytes = read_text(good);
   write_bytes(bad, "");
   REQUIRE(refusal(bad).find("empty") != std::string::npos);
   for (std::size_t size = 1; size < bytes.size(); ++size) {
@@ -107,7 +101,7 @@ TEST_CASE("a checkpoint of another format version, a foreign file and a missing 
   test::TempDir tmp;
   const fs::path good = tmp.path() / "good.ck", bad = tmp.path() / "bad.ck";
   save_checkpoint(good, small_checkpoint());
-  const std::string bytes = read_bytes(good);
+  const std::string bytes = read_text(good);
   for (const std::uint32_t version : {1u, 3u}) {
     std::string changed = bytes;
     std::memcpy(changed.data() + 8, &version, sizeof(version));

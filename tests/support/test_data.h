@@ -68,4 +68,11 @@ struct MnistFixture {
 };
 void write_mnist_dir(const std::filesystem::path& dir, const MnistFixture& fixture = {});
 
+// The whole file, as bytes (empty when it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+// Replaces the file at `path` with `bytes`.
+void write_bytes(const std::filesystem::path& path, const std::string& bytes);
+// `s` quoted for a POSIX shell command line.
+std::string quote(const std::string& s);
+
 }  // namespace veil::test
