@@ -12,16 +12,17 @@
 // examples of a batch, and DP training refuses it (use GroupNorm).
 
 // Tensors and ops.
+#include "veil/core/compare.h"
 #include "veil/core/device.h"
 #include "veil/core/dtype.h"
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/core/shape.h"
 #include "veil/core/tensor.h"
 
 // Autograd.
 #include "veil/autograd/grad_mode.h"
+#include "veil/autograd/ops.h"
 #include "veil/autograd/gradcheck.h"
 
 // Layers, models, losses, optimizers, checkpoints.

@@ -21,7 +21,7 @@
 #include "support/rank_main.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/file_io.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/data/data_loader.h"
 #include "veil/data/dataset_locator.h"

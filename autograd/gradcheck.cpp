@@ -5,7 +5,7 @@
 
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil::autograd {
 

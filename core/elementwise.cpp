@@ -1,6 +1,7 @@
 #include "veil/core/elementwise.h"
 
 #include "veil/core/error.h"
+#include "veil/core/kernel_table.h"
 
 namespace veil {
 
@@ -8,13 +9,12 @@ const ElementwiseKernels& cpu_elementwise_kernels();   // core/cpu/elementwise_c
 const ElementwiseKernels& cuda_elementwise_kernels();  // core/cuda/elementwise.cu
 
 const ElementwiseKernels& elementwise_kernels(Device device) {
-  if (device.is_cpu()) return cpu_elementwise_kernels();
 #ifdef VEIL_WITH_CUDA
-  return cuda_elementwise_kernels();
+  const ElementwiseKernels* cuda_table = &cuda_elementwise_kernels();
 #else
-  VEIL_FAIL() << "element-wise op on a " << device << " tensor, but veil was built without CUDA";
-  return cpu_elementwise_kernels();
+  const ElementwiseKernels* cuda_table = nullptr;
 #endif
+  return select_kernels(device, cpu_elementwise_kernels(), cuda_table, "element-wise");
 }
 
 Tensor expand_to(const Tensor& t, const Shape& shape) {

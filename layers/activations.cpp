@@ -1,6 +1,6 @@
 #include "veil/layers/activations.h"
 
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil {
 

@@ -14,7 +14,7 @@
 // Gram matrices), cheaper when L^2 < C_in*kh*kw*C_out/G. Auto picks per layer.
 #include <memory>
 
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/module.h"
 #include "veil/layers/recorded_per_sample.h"
 

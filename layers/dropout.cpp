@@ -4,7 +4,7 @@
 
 #include "veil/core/error.h"
 #include "veil/core/philox.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/parallel.h"
 
 namespace veil {

@@ -6,7 +6,7 @@
 #include "veil/autograd/node.h"
 #include "veil/core/cpu/gemm.h"
 #include "veil/core/device_check.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/layers/per_sample_math.h"
 

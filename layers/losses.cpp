@@ -4,7 +4,7 @@
 
 #include "veil/autograd/node.h"
 #include "veil/core/device_check.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil {
 

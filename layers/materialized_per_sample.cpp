@@ -2,7 +2,7 @@
 
 #include "veil/autograd/node.h"
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/module.h"
 #include "veil/layers/per_sample_math.h"
 

@@ -9,7 +9,7 @@
 // every window by kernel^2.
 #include <optional>
 
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/module.h"
 
 namespace veil {

@@ -1,6 +1,6 @@
 #include "veil/layers/sample_conv_net.h"
 
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil {
 

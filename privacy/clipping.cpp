@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/per_sample_math.h"
 
 namespace veil {

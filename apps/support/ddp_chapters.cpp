@@ -5,7 +5,7 @@
 #include <ostream>
 
 #include "veil/autograd/grad_mode.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/distributed/make_private.h"
 #include "veil/layers/losses.h"
 

@@ -4,7 +4,7 @@
 // taps read as zero (im2col) and are dropped (col2im, which accumulates).
 #include <cstdint>
 
-#include "veil/core/ops.h"
+#include "veil/core/conv_geometry.h"
 
 namespace veil::cpu {
 

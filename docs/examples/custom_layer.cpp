@@ -7,6 +7,7 @@
 #include <veil/autograd/node.h>           // record_op
 #include <veil/layers/per_sample_math.h>  // norms and weighted sums of [B, ...] tensors
 #include <veil/veil.h>
+#include "veil/core/compare.h"
 
 using namespace veil;
 

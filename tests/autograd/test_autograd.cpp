@@ -8,11 +8,11 @@
 #include "support/core_check.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/autograd/node.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
-using namespace veil::core_test;
+using namespace veil::testing;
 
 TEST_CASE("two backward calls accumulate into .grad", "[autograd]") {
   Tensor x = Tensor::from_vector<double>({1, 2, 3}, {3}).set_requires_grad(true);

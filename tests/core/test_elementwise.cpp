@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "support/core_check.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
-using namespace veil::core_test;
+using namespace veil::testing;
 
 namespace {
 

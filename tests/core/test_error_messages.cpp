@@ -4,7 +4,7 @@
 #include <string>
 
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/data/idx_file.h"
 
 using namespace veil;

@@ -4,11 +4,11 @@
 #include <vector>
 
 #include "support/core_check.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
-using namespace veil::core_test;
+using namespace veil::testing;
 
 TEST_CASE("concat along each dim of 3-D tensors places every block", "[shape]") {
   const Tensor a = rand({2, 3, 4}, 1);

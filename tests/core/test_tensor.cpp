@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "support/core_check.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
-using veil::core_test::error_message;
-using veil::core_test::require_values;
+using veil::testing::error_message;
+using veil::testing::require_values;
 
 TEST_CASE("empty, zeros, ones, full and scalar have the requested shape, dtype and values", "[tensor]") {
   for (DType dtype : {DType::Float32, DType::Float64, DType::Int64, DType::UInt8}) {

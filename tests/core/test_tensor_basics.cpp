@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "veil/autograd/gradcheck.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;

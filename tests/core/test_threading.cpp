@@ -8,12 +8,12 @@
 
 #include "support/core_check.h"
 #include "veil/core/cpu/gemm.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
-using namespace veil::core_test;
+using namespace veil::testing;
 
 namespace {
 

@@ -11,7 +11,8 @@
 #include <set>
 #include <vector>
 
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/data/data_loader.h"
 #include "veil/data/tensor_dataset.h"
 

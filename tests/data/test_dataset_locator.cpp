@@ -11,9 +11,9 @@
 using Catch::Matchers::Contains;
 using veil::data::DatasetLocation;
 using veil::data::locate_dataset;
-using veil::test::error_message;
-using veil::test::TempDir;
-using veil::test::write_mnist_dir;
+using veil::testing::error_message;
+using veil::testing::TempDir;
+using veil::testing::write_mnist_dir;
 
 namespace fs = std::filesystem;
 

@@ -16,11 +16,11 @@
 
 using Catch::Matchers::Contains;
 using veil::data::read_idx_file;
-using veil::test::error_message;
-using veil::test::idx_bytes;
-using veil::test::TempDir;
-using veil::test::write_file;
-using veil::test::write_gzip_file;
+using veil::testing::error_message;
+using veil::testing::idx_bytes;
+using veil::testing::TempDir;
+using veil::testing::write_file;
+using veil::testing::write_gzip_file;
 
 namespace {
 
@@ -104,7 +104,7 @@ TEST_CASE("idx: a named pipe is refused, not waited on", "[data][idx]") {
   TempDir dir;
   const auto pipe = dir.path() / "train-images-idx3-ubyte";
   REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
-  const auto result = veil::test::run_in_child(
+  const auto result = veil::testing::run_in_child(
       [&] {
         if (read_error(pipe, 3).find("named pipe") == std::string::npos) throw std::runtime_error("wrong message");
       },

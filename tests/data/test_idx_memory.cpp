@@ -27,11 +27,11 @@ TEST_CASE("an IDX file too large for memory is named in the error", "[data][idx]
   std::fflush(stdout);
   std::_Exit(77);
 #endif
-  test::TempDir dir;
+  testing::TempDir dir;
   const auto path = dir.path() / "train-images-idx3-ubyte.gz";
   const std::uint32_t count = 100000;  // 78 MB of zero pixels, about 80 KB compressed
-  test::write_gzip_file(path, test::idx_bytes({count, 28, 28}, std::vector<std::uint8_t>(std::size_t{count} * 784)));
-  const auto result = test::run_in_child(
+  testing::write_gzip_file(path, testing::idx_bytes({count, 28, 28}, std::vector<std::uint8_t>(std::size_t{count} * 784)));
+  const auto result = testing::run_in_child(
       [&] {
         std::uint64_t pages = 0;
         std::ifstream("/proc/self/statm") >> pages;

@@ -15,14 +15,14 @@ using Catch::Matchers::Contains;
 using veil::data::load_mnist_split;
 using veil::data::MnistSplit;
 using veil::data::Split;
-using veil::test::error_message;
-using veil::test::fixture_images;
-using veil::test::fixture_labels;
-using veil::test::idx_bytes;
-using veil::test::MnistFixture;
-using veil::test::TempDir;
-using veil::test::write_file;
-using veil::test::write_mnist_dir;
+using veil::testing::error_message;
+using veil::testing::fixture_images;
+using veil::testing::fixture_labels;
+using veil::testing::idx_bytes;
+using veil::testing::MnistFixture;
+using veil::testing::TempDir;
+using veil::testing::write_file;
+using veil::testing::write_mnist_dir;
 
 namespace fs = std::filesystem;
 

@@ -12,11 +12,11 @@ namespace {
 veil::distributed::MpiProcessGroup* group = nullptr;
 }
 
-namespace veil::test {
+namespace veil::testing {
 
 distributed::MpiProcessGroup& mpi_group() { return *group; }
 
-}  // namespace veil::test
+}  // namespace veil::testing
 
 int main(int argc, char** argv) {
   veil::distributed::MpiProcessGroup world(veil::distributed::MpiOptions{60});

@@ -5,8 +5,8 @@
 // exit status.
 #include "veil/distributed/process_group_mpi.h"
 
-namespace veil::test {
+namespace veil::testing {
 
 distributed::MpiProcessGroup& mpi_group();
 
-}  // namespace veil::test
+}  // namespace veil::testing

@@ -8,7 +8,8 @@
 
 #include "mpi_test_group.h"
 #include "support/test_data.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/distributed/make_private.h"
 #include "veil/layers/activations.h"
 #include "veil/layers/linear.h"
@@ -37,7 +38,7 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 }  // namespace
 
 TEST_CASE("MPI collectives sum, broadcast, gather and wait over the ranks", "[distributed][mpi]") {
-  auto& g = test::mpi_group();
+  auto& g = testing::mpi_group();
   REQUIRE(g.size() == 2);
   REQUIRE(g.backend() == "mpi");
   const int r = g.rank(), w = g.size();
@@ -66,12 +67,12 @@ TEST_CASE("MPI collectives sum, broadcast, gather and wait over the ranks", "[di
   CHECK(g.all_gather(std::int64_t{10} * r) == std::vector<std::int64_t>{0, 10});
   g.barrier();
 
-  CHECK(contains(test::error_message([&] { g.all_reduce_sum_({Tensor()}); }), "undefined"));
+  CHECK(contains(testing::error_message([&] { g.all_reduce_sum_({Tensor()}); }), "undefined"));
 }
 
 TEST_CASE("A collective that waits past its timeout throws, naming the rank and the operation",
           "[distributed][mpi]") {
-  auto& g = test::mpi_group();
+  auto& g = testing::mpi_group();
   {
     distributed::MpiProcessGroup impatient(distributed::MpiOptions{0.3});
     if (g.rank() == 1) {
@@ -79,28 +80,28 @@ TEST_CASE("A collective that waits past its timeout throws, naming the rank and 
       impatient.barrier();  // rank 0's barrier is still posted: this one completes
     } else {
       const auto start = std::chrono::steady_clock::now();
-      const std::string message = test::error_message([&] { impatient.barrier(); });
+      const std::string message = testing::error_message([&] { impatient.barrier(); });
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       INFO(message);
       CHECK(seconds < 1.2);
       CHECK(contains(message, "rank 0 of 2: barrier timed out"));
-      CHECK(contains(test::error_message([&] { impatient.all_gather(1); }), "earlier collective failed"));
+      CHECK(contains(testing::error_message([&] { impatient.all_gather(1); }), "earlier collective failed"));
     }
   }
   g.barrier();
 }
 
 TEST_CASE("DPDDP broadcasts rank 0's weights and refuses models that differ between ranks", "[distributed][mpi]") {
-  auto& g = test::mpi_group();
+  auto& g = testing::mpi_group();
   auto model = make_net(1 + g.rank());
   distributed::DPDDP ddp(*model, g);
   CHECK(distributed::state_hash(*model) == distributed::state_hash(*make_net(1)));
   ddp.check_in_sync();
   if (g.rank() == 1) model->parameters()[0].fill_(0.5);
-  CHECK(contains(test::error_message([&] { ddp.check_in_sync(); }), "rank(s) 1 are no longer equal"));
+  CHECK(contains(testing::error_message([&] { ddp.check_in_sync(); }), "rank(s) 1 are no longer equal"));
 
   Linear other(4, g.rank() == 0 ? 3 : 2, 1);
-  const std::string message = test::error_message([&] { distributed::DPDDP bad(other, g); });
+  const std::string message = testing::error_message([&] { distributed::DPDDP bad(other, g); });
   INFO(message);
   CHECK(contains(message, "rank " + std::to_string(g.rank()) + " of 2: DPDDP needs the same model"));
   CHECK(contains(message, "rank(s) 1 differ"));
@@ -108,7 +109,7 @@ TEST_CASE("DPDDP broadcasts rank 0's weights and refuses models that differ betw
 
 TEST_CASE("With sigma 0, two ranks step exactly like one process on the union of their batches",
           "[distributed][mpi]") {
-  auto& g = test::mpi_group();
+  auto& g = testing::mpi_group();
   auto data = make_data(48);
   data::DataLoader loader(data, 12, true, false, 0);  // q = 1/4
   auto model = make_net(11 + g.rank());               // DPDDP must replace rank 1's weights
@@ -146,7 +147,7 @@ TEST_CASE("With sigma 0, two ranks step exactly like one process on the union of
 }
 
 TEST_CASE("Noise is added once for the global sum, also in secure mode", "[distributed][mpi]") {
-  auto& g = test::mpi_group();
+  auto& g = testing::mpi_group();
   for (bool secure : {false, true}) {
     INFO("secure mode " << secure);
     Linear model(50, 40, 1);
@@ -185,7 +186,7 @@ TEST_CASE("Noise is added once for the global sum, also in secure mode", "[distr
 }
 
 TEST_CASE("A rank whose local batch is empty still joins the step", "[distributed][mpi]") {
-  auto& g = test::mpi_group();
+  auto& g = testing::mpi_group();
   SECTION("one step, rank 1 empty") {
     auto model = make_net(3), reference = make_net(3);
     distributed::DPDDP ddp(*model, g);

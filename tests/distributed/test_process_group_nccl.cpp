@@ -41,7 +41,7 @@ TEST_CASE("NCCL collectives sum and broadcast GPU tensors", "[distributed][nccl]
   CHECK(g.all_gather(r).size() == static_cast<std::size_t>(w));
 
   Tensor host = Tensor::zeros({3});
-  CHECK(test::error_message([&] { g.all_reduce_sum_({host}); }).find("takes tensors on cuda") != std::string::npos);
+  CHECK(testing::error_message([&] { g.all_reduce_sum_({host}); }).find("takes tensors on cuda") != std::string::npos);
 }
 
 TEST_CASE("DPDDP broadcasts rank 0's GPU parameters over NCCL", "[distributed][nccl][cuda]") {

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "support/test_data.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/distributed/launch.h"
 #include "veil/distributed/make_private.h"
 #include "veil/distributed/process_group_single.h"
@@ -25,7 +25,7 @@ TEST_CASE("A world of one: collectives return their input", "[distributed]") {
   group.barrier();
   REQUIRE(t.to_vector<float>() == std::vector<float>{1, 2, 3});
   REQUIRE(group.all_gather(std::int64_t{42}) == std::vector<std::int64_t>{42});
-  REQUIRE(test::error_message([&] { group.broadcast_({t}, 1); }).find("root 1") != std::string::npos);
+  REQUIRE(testing::error_message([&] { group.broadcast_({t}, 1); }).find("root 1") != std::string::npos);
 }
 
 TEST_CASE("Without launcher variables the group is a world of one", "[distributed]") {
@@ -34,7 +34,7 @@ TEST_CASE("Without launcher variables the group is a world of one", "[distribute
   REQUIRE(distributed::process_group_from_environment()->backend() == "single");
 #ifndef VEIL_WITH_MPI
   setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
-  REQUIRE(test::error_message([] { distributed::process_group_from_environment(); }).find("without MPI") !=
+  REQUIRE(testing::error_message([] { distributed::process_group_from_environment(); }).find("without MPI") !=
           std::string::npos);
   unsetenv("OMPI_COMM_WORLD_SIZE");
 #endif

@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "support/test_data.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/safetensors.h"
 #include "veil/layers/serialization.h"
 #include "veil/privacy/noise_calibration.h"
@@ -28,8 +29,8 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
-using veil::test::quote;
-using veil::test::read_text;
+using veil::testing::quote;
+using veil::testing::read_text;
 
 namespace {
 
@@ -91,8 +92,8 @@ void write_quadrant_mnist(const fs::path& dir, std::size_t train, std::size_t te
         for (std::size_t x = x0; x < x0 + 8; ++x) images[i * 784 + y * 28 + x] = 255;
     }
     const auto n = static_cast<std::uint32_t>(count);
-    test::write_file(dir / (prefix + "-images-idx3-ubyte"), test::idx_bytes({n, 28, 28}, images));
-    test::write_file(dir / (prefix + "-labels-idx1-ubyte"), test::idx_bytes({n}, labels));
+    testing::write_file(dir / (prefix + "-images-idx3-ubyte"), testing::idx_bytes({n, 28, 28}, images));
+    testing::write_file(dir / (prefix + "-labels-idx1-ubyte"), testing::idx_bytes({n}, labels));
   };
   write_split("train", train);
   write_split("t10k", test);
@@ -100,7 +101,7 @@ void write_quadrant_mnist(const fs::path& dir, std::size_t train, std::size_t te
 
 // The shared fixture: one data directory for every test in this file.
 struct Fixture {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   fs::path data = tmp.path() / "quadrants";
   Fixture() { write_quadrant_mnist(data, 200, 50); }
   std::string base_args() const { return "--data " + quote(data.string()) + " --threads 1"; }
@@ -167,7 +168,7 @@ std::vector<EpochLine> epoch_lines(const std::string& out) {
 }  // namespace
 
 TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const AppRun r = run_app("--help", tmp.path());
   INFO(r);
   REQUIRE(r.status == 0);
@@ -189,7 +190,7 @@ TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
 }
 
 TEST_CASE("mnist_dp_ddp rejects bad flags with one line naming the flag and exit 2", "[e2e][app]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--bogus 3", "--bogus"},
       {"--epochs 0", "--epochs"},
@@ -222,7 +223,7 @@ TEST_CASE("mnist_dp_ddp rejects bad flags with one line naming the flag and exit
 }
 
 TEST_CASE("mnist_dp_ddp names a missing or incomplete data directory", "[e2e][app]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path missing = tmp.path() / "no-such-dir";
   AppRun r = run_app("--data " + quote(missing.string()) + " --epochs 1", tmp.path());
   INFO(r);
@@ -244,7 +245,7 @@ TEST_CASE("mnist_dp_ddp names a missing or incomplete data directory", "[e2e][ap
 
 TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, and resumes exactly", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path json_full = tmp.path() / "full.json", json_first = tmp.path() / "first.json",
                  json_resumed = tmp.path() / "resumed.json", checkpoint = tmp.path() / "run.ckpt";
   // Momentum, so that the checkpoint must carry optimizer state too.
@@ -328,7 +329,7 @@ TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, 
 
 TEST_CASE("mnist_dp_ddp resumes Adam exactly", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path checkpoint = tmp.path() / "adam.ckpt";
   const std::string common = f.base_args() + " --batch-size 40 --optimizer adam --lr 0.002 --seed 11 --max-grad-norm 0.5";
   const AppRun full = run_app(common + " --epochs 2 --json " + quote((tmp.path() / "a.json").string()), tmp.path());
@@ -348,7 +349,7 @@ TEST_CASE("mnist_dp_ddp resumes Adam exactly", "[e2e][app]") {
 
 TEST_CASE("mnist_dp_ddp refuses corrupted or foreign checkpoints with a line naming the file", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path checkpoint = tmp.path() / "good.ckpt";
   const std::string common = f.base_args() + " --batch-size 50";
   REQUIRE(run_app(common + " --epochs 1 --checkpoint " + quote(checkpoint.string()), tmp.path()).status == 0);
@@ -407,7 +408,7 @@ TEST_CASE("mnist_dp_ddp refuses corrupted or foreign checkpoints with a line nam
 
 TEST_CASE("mnist_dp_ddp refuses a checkpoint whose privacy ledger lacks steps", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path checkpoint = tmp.path() / "run.ckpt";
   const std::string common = f.base_args() + " --batch-size 20";
   REQUIRE(run_app(common + " --epochs 1 --checkpoint " + quote(checkpoint.string()), tmp.path()).status == 0);
@@ -448,7 +449,7 @@ TEST_CASE("mnist_dp_ddp keeps a noiseless history: epsilon stays infinite after 
   // The issue's two runs: 20 steps without noise, then 20 with sigma 1 on
   // resume. Epsilon must not be the value for the 20 noisy steps alone.
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path checkpoint = tmp.path() / "a.ck", json_first = tmp.path() / "a.json", json = tmp.path() / "r.json";
   const std::string common = f.base_args() + " --batch-size 10";  // 20 steps per epoch
   const AppRun first = run_app(common + " --epochs 1 --max-steps 20 --sigma 0 --checkpoint " +
@@ -483,7 +484,7 @@ TEST_CASE("mnist_dp_ddp keeps a noiseless history: epsilon stays infinite after 
 
 TEST_CASE("mnist_dp_ddp --secure samples and noises from the OS and stores no seed", "[e2e][app][secure]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const std::string common = f.base_args() + " --batch-size 20";
   const fs::path secure_ck = tmp.path() / "secure.ckpt", seeded_ck = tmp.path() / "seeded.ckpt";
 
@@ -542,7 +543,7 @@ TEST_CASE("mnist_dp_ddp --secure samples and noises from the OS and stores no se
 
 TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the target", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path json = tmp.path() / "target.json";
   const AppRun r = run_app(f.base_args() + " --batch-size 20 --epochs 2 --target-epsilon 0.5 --json " + quote(json.string()),
                            tmp.path());
@@ -572,7 +573,7 @@ TEST_CASE("mnist_dp_ddp --target-epsilon calibrates sigma and never exceeds the 
 
 TEST_CASE("mnist_dp_ddp --accountant pld logs PLD's epsilon and says so", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path json = tmp.path() / "pld.json";
   const AppRun r = run_app(f.base_args() + " --batch-size 20 --epochs 1 --accountant pld --json " + quote(json.string()),
                            tmp.path());
@@ -592,7 +593,7 @@ TEST_CASE("mnist_dp_ddp --accountant pld logs PLD's epsilon and says so", "[e2e]
 
 TEST_CASE("mnist_dp_ddp --no-dp trains the same model without privacy accounting", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path json = tmp.path() / "nodp.json";
   const AppRun r = run_app(f.base_args() + " --no-dp --batch-size 20 --epochs 1 --json " + quote(json.string()), tmp.path());
   INFO(r);
@@ -608,7 +609,7 @@ TEST_CASE("mnist_dp_ddp --no-dp trains the same model without privacy accounting
 
 TEST_CASE("mnist_dp_ddp --save-model writes the trained model as safetensors with PyTorch's names", "[e2e][app]") {
   const Fixture& f = fixture();
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path model_file = tmp.path() / "model.safetensors";
   const fs::path checkpoint = tmp.path() / "run.ck";
   const AppRun r = run_app(f.base_args() + " --batch-size 20 --epochs 1 --save-model " + quote(model_file.string()) +

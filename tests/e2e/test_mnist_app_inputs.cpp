@@ -21,8 +21,8 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
-using veil::test::quote;
-using veil::test::read_text;
+using veil::testing::quote;
+using veil::testing::read_text;
 
 namespace {
 
@@ -38,9 +38,9 @@ std::ostream& operator<<(std::ostream& os, const AppRun& r) {
 // One data set (28x28 images, as the model needs) and a scratch directory
 // for all the runs of this file.
 struct Fixture {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   fs::path data = tmp.path() / "data";
-  Fixture() { test::write_mnist_dir(data, {.train_count = 40, .test_count = 10, .rows = 28, .cols = 28}); }
+  Fixture() { testing::write_mnist_dir(data, {.train_count = 40, .test_count = 10, .rows = 28, .cols = 28}); }
 };
 
 Fixture& fixture() {
@@ -188,7 +188,7 @@ TEST_CASE("a diverged run stops with an error instead of logging nan", "[e2e][ap
 
 TEST_CASE("images of another shape than MNIST's are refused, naming the file", "[e2e][app]") {
   const fs::path data = fixture().tmp.path() / "wide";
-  test::write_mnist_dir(data, {.train_count = 40, .test_count = 10, .rows = 14, .cols = 56});
+  testing::write_mnist_dir(data, {.train_count = 40, .test_count = 10, .rows = 14, .cols = 56});
   const AppRun r = run_app("--epochs 1", data);
   require_refusal(r, 1, {(data / "train-images-idx3-ubyte").string(), "28 x 28"});
 }

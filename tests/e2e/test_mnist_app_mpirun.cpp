@@ -16,13 +16,14 @@
 #include <sstream>
 
 #include "support/test_data.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/serialization.h"
 
 using namespace veil;
 namespace fs = std::filesystem;
 
-using veil::test::read_text;
+using veil::testing::read_text;
 
 namespace {
 
@@ -39,9 +40,9 @@ std::ostream& operator<<(std::ostream& os, const Run& r) {
 
 // A scratch directory with a 28x28 MNIST-format data set.
 struct Fixture {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   fs::path data = tmp.path() / "mnist";
-  Fixture() { test::write_mnist_dir(data, {.train_count = 120, .test_count = 30, .rows = 28, .cols = 28}); }
+  Fixture() { testing::write_mnist_dir(data, {.train_count = 120, .test_count = 30, .rows = 28, .cols = 28}); }
 };
 
 Fixture& fixture() {

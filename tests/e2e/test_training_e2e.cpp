@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "veil/autograd/grad_mode.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/data/data_loader.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/sample_conv_net.h"

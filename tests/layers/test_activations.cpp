@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "support/module_gradcheck.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/activations.h"
 
 using namespace veil;

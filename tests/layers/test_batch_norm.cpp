@@ -3,7 +3,8 @@
 #include <type_traits>
 
 #include "support/module_gradcheck.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/batch_norm.h"
 
 using namespace veil;

@@ -1,7 +1,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/philox.h"
 #include "veil/layers/dropout.h"
 #include "veil/layers/linear.h"

@@ -3,7 +3,8 @@
 #include <limits>
 
 #include "support/module_gradcheck.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/flatten.h"
 #include "veil/layers/pooling.h"
 

@@ -3,7 +3,8 @@
 
 #include "support/module_gradcheck.h"
 #include "support/per_sample_check.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/group_norm.h"
 #include "veil/layers/layer_norm.h"
 

@@ -26,7 +26,7 @@ TEST_CASE("optimizers name their kind for checkpoints", "[layers][optimizer]") {
 TEST_CASE("SGD refuses a momentum buffer of another shape or dtype", "[layers][optimizer]") {
   SGD sgd(parameters(), {.lr = 0.1, .momentum = 0.9});
   for (const Tensor& bad : {Tensor::zeros({1}), Tensor::zeros({3, 2}), Tensor::zeros({2, 3}, DType::Float64)}) {
-    const std::string message = test::error_message([&] { sgd.load_state({{"momentum.0", bad}}); });
+    const std::string message = testing::error_message([&] { sgd.load_state({{"momentum.0", bad}}); });
     REQUIRE(message.find("momentum.0") != std::string::npos);
   }
   sgd.step();  // still the fresh state: the first step's buffer is the gradient
@@ -40,15 +40,15 @@ TEST_CASE("Adam refuses a state without a step count, or with moments of another
   Adam adam(parameters(), {});
   const Tensor m = Tensor::zeros({2, 3}), v = Tensor::zeros({2, 3});
   const Tensor one = Tensor::scalar(1.0, DType::Float64);
-  REQUIRE(test::error_message([&] { adam.load_state({{"step", Tensor()}, {"m.0", m}, {"v.0", v}}); })
+  REQUIRE(testing::error_message([&] { adam.load_state({{"step", Tensor()}, {"m.0", m}, {"v.0", v}}); })
               .find("step count") != std::string::npos);
   for (double bad : {-1.0, 0.5, 1e300})
-    REQUIRE(test::error_message([&] {
+    REQUIRE(testing::error_message([&] {
               adam.load_state({{"step", Tensor::scalar(bad, DType::Float64)}, {"m.0", m}, {"v.0", v}});
             }).find("step count") != std::string::npos);
-  REQUIRE(test::error_message([&] { adam.load_state({{"step", one}, {"m.0", Tensor::zeros({1})}, {"v.0", v}}); })
+  REQUIRE(testing::error_message([&] { adam.load_state({{"step", one}, {"m.0", Tensor::zeros({1})}, {"v.0", v}}); })
               .find("m.0") != std::string::npos);
-  REQUIRE(test::error_message([&] { adam.load_state({{"step", one}, {"m.0", m}, {"v.0", Tensor()}}); })
+  REQUIRE(testing::error_message([&] { adam.load_state({{"step", one}, {"m.0", m}, {"v.0", Tensor()}}); })
               .find("both") != std::string::npos);
   adam.load_state({{"step", one}, {"m.0", m}, {"v.0", v}});
   REQUIRE(adam.state()[0].second.item() == 1.0);

@@ -6,16 +6,17 @@
 #include <string>
 
 #include "support/test_data.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/safetensors.h"
 #include "veil/layers/sample_conv_net.h"
 
 using namespace veil;
-using veil::test::error_message;
-using veil::test::TempDir;
+using veil::testing::error_message;
+using veil::testing::TempDir;
 
-using veil::test::read_text;
-using veil::test::write_bytes;
+using veil::testing::read_text;
+using veil::testing::write_bytes;
 
 namespace {
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/per_sample_check.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/sample_conv_net.h"
 

@@ -2,7 +2,8 @@
 
 #include "support/module_gradcheck.h"
 #include "support/per_sample_check.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/activations.h"
 #include "veil/layers/dropout.h"
 #include "veil/layers/linear.h"

@@ -18,8 +18,8 @@
 using namespace veil;
 namespace fs = std::filesystem;
 
-using veil::test::read_text;
-using veil::test::write_bytes;
+using veil::testing::read_text;
+using veil::testing::write_bytes;
 
 namespace {
 
@@ -35,7 +35,7 @@ Checkpoint small_checkpoint() {
 
 // The message of load_checkpoint(path); it must name the file.
 std::string refusal(const fs::path& path) {
-  const std::string message = test::error_message([&] { load_checkpoint(path); });
+  const std::string message = testing::error_message([&] { load_checkpoint(path); });
   INFO(message);
   REQUIRE(message.find(path.string()) != std::string::npos);
   return message;
@@ -44,7 +44,7 @@ std::string refusal(const fs::path& path) {
 }  // namespace
 
 TEST_CASE("a checkpoint round trip keeps fields and tensors exactly", "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path path = tmp.path() / "ck";
   const Checkpoint saved = small_checkpoint();
   save_checkpoint(path, saved);
@@ -59,7 +59,7 @@ TEST_CASE("a checkpoint round trip keeps fields and tensors exactly", "[layers][
 }
 
 TEST_CASE("a checkpoint with any byte changed is refused", "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path good = tmp.path() / "good.ck", bad = tmp.path() / "bad.ck";
   save_checkpoint(good, small_checkpoint());
   const std::string bytes = read_text(good);
@@ -81,7 +81,7 @@ TEST_CASE("a checkpoint with any byte changed is refused", "[layers][serializati
 }
 
 TEST_CASE("a truncated or padded checkpoint is refused", "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path good = tmp.path() / "good.ck", bad = tmp.path() / "bad.ck";
   save_checkpoint(good, small_checkpoint());
   const std::string bytes = read_text(good);
@@ -98,7 +98,7 @@ TEST_CASE("a truncated or padded checkpoint is refused", "[layers][serialization
 
 TEST_CASE("a checkpoint of another format version, a foreign file and a missing file are refused",
           "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path good = tmp.path() / "good.ck", bad = tmp.path() / "bad.ck";
   save_checkpoint(good, small_checkpoint());
   const std::string bytes = read_text(good);
@@ -117,31 +117,31 @@ TEST_CASE("a checkpoint of another format version, a foreign file and a missing 
 
 TEST_CASE("a checkpoint whose records claim more than the file holds is refused before allocating",
           "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path bad = tmp.path() / "bad.ck";
-  const auto refused = [&](const test::CheckpointBytes& file, const std::string& problem) {
+  const auto refused = [&](const testing::CheckpointBytes& file, const std::string& problem) {
     write_bytes(bad, file.seal());
     INFO(problem);
     REQUIRE(refusal(bad).find(problem) != std::string::npos);
   };
   // A 1 GiB string in a file of a few dozen bytes.
-  refused(test::CheckpointBytes().u32(1).u32(1u << 30).raw("epoch"), "malformed");
+  refused(testing::CheckpointBytes().u32(1).u32(1u << 30).raw("epoch"), "malformed");
   // Dimensions whose product overflows int64, with or without a zero after
   // them (which would make the byte count 0).
   const std::int64_t big = std::int64_t{1} << 32;
-  refused(test::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(2).i64(big).i64(big), "overflows");
-  refused(test::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(3).i64(big).i64(big).i64(0), "overflows");
-  refused(test::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(1).i64(std::int64_t{1} << 61), "larger than the file");
+  refused(testing::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(2).i64(big).i64(big), "overflows");
+  refused(testing::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(3).i64(big).i64(big).i64(0), "overflows");
+  refused(testing::CheckpointBytes().u32(0).u32(1).text("w").u8(0).u32(1).i64(std::int64_t{1} << 61), "larger than the file");
   // The builder itself writes loadable files.
-  write_bytes(bad, test::CheckpointBytes().u32(1).text("epoch").text("3").u32(1).text("w").u8(0).u32(2).i64(0).i64(big).seal());
+  write_bytes(bad, testing::CheckpointBytes().u32(1).text("epoch").text("3").u32(1).text("w").u8(0).u32(2).i64(0).i64(big).seal());
   REQUIRE(load_checkpoint(bad).tensors.at("w").shape() == Shape{0, big});
 }
 
 TEST_CASE("a named pipe in place of a checkpoint is refused, not waited on", "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path pipe = tmp.path() / "pipe.ck";
   REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
-  const auto result = test::run_in_child(
+  const auto result = testing::run_in_child(
       [&] {
         if (refusal(pipe).find("named pipe") == std::string::npos) throw std::runtime_error("wrong message");
       },
@@ -152,7 +152,7 @@ TEST_CASE("a named pipe in place of a checkpoint is refused, not waited on", "[l
 }
 
 TEST_CASE("save_checkpoint never replaces a device or a pipe", "[layers][serialization]") {
-  test::TempDir tmp;
+  testing::TempDir tmp;
   const fs::path null_link = tmp.path() / "null.ck";  // /dev/null, reached through a link
   fs::create_symlink("/dev/null", null_link);
   save_checkpoint(null_link, small_checkpoint());
@@ -160,7 +160,7 @@ TEST_CASE("save_checkpoint never replaces a device or a pipe", "[layers][seriali
   REQUIRE(fs::is_character_file(null_link));
   const fs::path pipe = tmp.path() / "pipe.ck";
   REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
-  REQUIRE(test::error_message([&] { save_checkpoint(pipe, small_checkpoint()); }).find("named pipe") !=
+  REQUIRE(testing::error_message([&] { save_checkpoint(pipe, small_checkpoint()); }).find("named pipe") !=
           std::string::npos);
   REQUIRE(fs::is_fifo(pipe));
 }

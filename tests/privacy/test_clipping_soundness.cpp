@@ -9,7 +9,8 @@
 #include <limits>
 
 #include "support/per_sample_check.h"
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/conv2d.h"
 #include "veil/layers/embedding.h"
 #include "veil/layers/flatten.h"

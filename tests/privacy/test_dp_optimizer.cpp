@@ -3,7 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/linear.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/sample_conv_net.h"

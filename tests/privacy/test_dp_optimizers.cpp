@@ -17,7 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/activations.h"
 #include "veil/layers/layer_norm.h"
 #include "veil/layers/linear.h"

@@ -74,7 +74,7 @@ TEST_CASE("calibration reports impossible targets and bad arguments", "[privacy]
 
 TEST_CASE("calibration ends for a tolerance finer than a double can resolve", "[privacy][calibration]") {
   double sigma = 0.0;
-  const auto result = veil::test::run_in_child(
+  const auto result = veil::testing::run_in_child(
       [&] {
         sigma = noise_for_epsilon(1.0, 1e-5, 0.01, 1000, "rdp", 1e-17);
         if (!(epsilon_for("rdp", sigma, 0.01, 1000, 1e-5) <= 1.0)) throw std::runtime_error("overshoot");

@@ -316,7 +316,7 @@ TEST_CASE("PLD handles extreme noise and refuses deltas its grid cannot certify"
   CHECK(pld(1e-17, 1.0, 1, 1e-5).epsilon == Approx(5e33).epsilon(1e-6));
   CHECK(std::isinf(pld(1e-300, 0.5, 3, 1e-5).epsilon));
 
-  const std::string message = veil::test::error_message([] { pld(1.0, 0.01, 1000, 1e-12); });
+  const std::string message = veil::testing::error_message([] { pld(1.0, 0.01, 1000, 1e-12); });
   CHECK(message.starts_with("delta 1e-12 is too small for the pld accountant"));
   CHECK(message.find("failed") == std::string::npos);
   PldAccountant accountant;

@@ -123,7 +123,7 @@ TEST_CASE("PRV refuses in plain words when its FFT loses accuracy over very many
   // the composed mass by 1e-5, more than the error budget covers.
   PrvAccountant accountant;
   accountant.step(1.0, 1e-6, 10'000'000'000);
-  const std::string message = veil::test::error_message([&] { accountant.compute(1e-5); });
+  const std::string message = veil::testing::error_message([&] { accountant.compute(1e-5); });
   CHECK(message.find("internal assertion") == std::string::npos);
   CHECK(message.find("lost accuracy over 10000000000 steps") != std::string::npos);
 }

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-namespace veil::test {
+namespace veil::testing {
 
 namespace {
 
@@ -64,4 +64,4 @@ std::string reseal(std::string file) {
   return sealed(std::move(file));
 }
 
-}  // namespace veil::test
+}  // namespace veil::testing

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace veil::test {
+namespace veil::testing {
 
 class CheckpointBytes {
  public:
@@ -28,4 +28,4 @@ class CheckpointBytes {
 // its size field and checksum made right again.
 std::string reseal(std::string file);
 
-}  // namespace veil::test
+}  // namespace veil::testing

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-namespace veil::test {
+namespace veil::testing {
 
 std::string ChildResult::describe() const {
   return finished ? "child exited with status " + std::to_string(status) : "child did not finish in time";
@@ -32,4 +32,4 @@ ChildResult run_in_child(const std::function<void()>& body, unsigned seconds) {
   return result;
 }
 
-}  // namespace veil::test
+}  // namespace veil::testing

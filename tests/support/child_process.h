@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-namespace veil::test {
+namespace veil::testing {
 
 struct ChildResult {
   bool finished = false;  // exited before the bound (with any status)
@@ -18,4 +18,4 @@ struct ChildResult {
 // body returns and 1 when it throws.
 ChildResult run_in_child(const std::function<void()>& body, unsigned seconds);
 
-}  // namespace veil::test
+}  // namespace veil::testing

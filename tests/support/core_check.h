@@ -15,10 +15,10 @@
 #include "support/test_data.h"
 #include "veil/autograd/gradcheck.h"
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/tensor.h"
 
-namespace veil::core_test {
+namespace veil::testing {
 
 // Uniform values in [lo, hi) from a fixed seed; `stream` separates inputs.
 inline Tensor rand(const Shape& shape, std::uint64_t stream, DType dtype = DType::Float64, double lo = -1.0,
@@ -82,6 +82,6 @@ inline void require_gradcheck(const autograd::GradcheckFn& fn, std::vector<Tenso
 }
 
 // error_message(f): the message of the veil::Error f() throws (support/test_data.h).
-using test::error_message;
+using testing::error_message;
 
-}  // namespace veil::core_test
+}  // namespace veil::testing

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "veil/autograd/grad_mode.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil::testing {
 

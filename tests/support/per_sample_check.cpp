@@ -3,7 +3,8 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
+#include "veil/autograd/ops.h"
 #include "veil/layers/per_sample_math.h"
 
 namespace veil::testing {

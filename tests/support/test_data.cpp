@@ -10,7 +10,7 @@
 #include <system_error>
 #include <utility>
 
-namespace veil::test {
+namespace veil::testing {
 
 namespace fs = std::filesystem;
 
@@ -120,4 +120,4 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
-}  // namespace veil::test
+}  // namespace veil::testing

@@ -12,7 +12,7 @@
 
 #include "veil/core/error.h"
 
-namespace veil::test {
+namespace veil::testing {
 
 // The message of the veil::Error that `f()` throws; fails the test when it
 // throws nothing. Other exceptions propagate and fail the test too.
@@ -75,4 +75,4 @@ void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 // `s` quoted for a POSIX shell command line.
 std::string quote(const std::string& s);
 
-}  // namespace veil::test
+}  // namespace veil::testing

@@ -1,7 +1,7 @@
 // concat and index_select.
 #include "veil/autograd/node.h"
 #include "veil/core/device_check.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil {
 

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "veil/core/ops.h"
+#include "veil/core/compare.h"
 
 namespace veil {
 

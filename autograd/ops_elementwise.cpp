@@ -7,7 +7,7 @@
 #include "veil/autograd/node.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/error.h"
-#include "veil/core/ops.h"
+#include "veil/autograd/ops.h"
 
 namespace veil {
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "veil/core/conv_geometry.h"
 #include "veil/core/tensor.h"
 
 namespace veil {
@@ -65,15 +66,6 @@ Tensor concat(const std::vector<Tensor>& tensors, int dim);
 Tensor index_select(const Tensor& a, const Tensor& indices);
 
 // ---- convolution and pooling helpers (NCHW) --------------------------------
-struct Conv2dGeometry {
-  std::int64_t kernel_h = 1, kernel_w = 1;
-  std::int64_t stride_h = 1, stride_w = 1;
-  std::int64_t pad_h = 0, pad_w = 0;
-  std::int64_t dilation_h = 1, dilation_w = 1;
-
-  std::int64_t out_h(std::int64_t in_h) const;
-  std::int64_t out_w(std::int64_t in_w) const;
-};
 
 // [B, C, H, W] -> [B, C*kh*kw, L] with L = out_h*out_w (rows ordered c, ki, kj).
 Tensor im2col(const Tensor& x, const Conv2dGeometry& g);
@@ -85,11 +77,5 @@ Tensor col2im(const Tensor& cols, std::int64_t channels, std::int64_t height, st
 // padding gives -inf (max) or 0 (avg) and passes no gradient.
 Tensor max_pool2d(const Tensor& x, const Conv2dGeometry& g);
 Tensor avg_pool2d(const Tensor& x, const Conv2dGeometry& g);
-
-// ---- comparison helpers (not differentiable) --------------------------------
-// Largest |a - b|, both converted to double; shapes must match.
-double max_abs_diff(const Tensor& a, const Tensor& b);
-// True when every |a - b| <= atol + rtol * |b|.
-bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 
 }  // namespace veil
