@@ -8,16 +8,15 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "support/app_main.h"
 #include "support/bench_timer.h"
-#include "support/cli.h"
-#include "support/json_line.h"
 #include "veil/privacy/accountant.h"
 #include "veil/privacy/noise_calibration.h"
 
 namespace {
 
-using veil::cli::ArgParser;
-using veil::cli::parse_or_help;
 namespace privacy = veil::privacy;
 
 constexpr double kSampleRate = 1.0 / 300;
@@ -27,20 +26,34 @@ constexpr double kTargetEpsilon = 1.0;
 
 using veil::bench::median_ms;
 
-int run(const std::vector<std::string>& args) {
-  ArgParser parser("bench_accountant [options]",
-                   "Times get_epsilon and noise calibration for the rdp, prv, pld and gdp accountants\n"
-                   "(q = 1/300, sigma = 1, delta = 1e-5; calibration targets epsilon 1).");
-  parser.option("repeats", "R", "runs per get_epsilon timing (median reported)", "5")
-      .option("calibration-repeats", "R", "runs per calibration timing (median reported)", "3")
-      .option("max-steps", "N", "largest step count to time (1e3, 1e4, 1e5 up to N)", "100000")
-      .flag("json", "also print one JSON object per row");
-  if (parse_or_help(parser, args)) return 0;
-  const int repeats = int(parser.get_int("repeats", 5));
-  const int calibration_repeats = int(parser.get_int("calibration-repeats", 3));
-  const std::int64_t max_steps = parser.get_int("max-steps", 100000);
-  if (repeats < 1 || calibration_repeats < 1) throw veil::cli::UsageError("repeats must be >= 1");
-  const bool json = parser.has("json");
+struct Options {
+  std::int64_t repeats = 5, calibration_repeats = 3, max_steps = 100000;
+  bool json = false;
+};
+
+void add_options(CLI::App& app, Options& o) {
+  app.description(
+      "Times get_epsilon and noise calibration for the rdp, prv, pld and gdp accountants\n"
+      "(q = 1/300, sigma = 1, delta = 1e-5; calibration targets epsilon 1).");
+  veil::cli::add_option(app, "--repeats", o.repeats, "R", "runs per get_epsilon timing (median reported)", "5");
+  veil::cli::add_option(app, "--calibration-repeats", o.calibration_repeats, "R",
+                        "runs per calibration timing (median reported)", "3");
+  veil::cli::add_option(app, "--max-steps", o.max_steps, "N", "largest step count to time (1e3, 1e4, 1e5 up to N)",
+                        "100000");
+  veil::cli::add_flag(app, "--json", o.json, "also print one JSON object per row");
+}
+
+// Beyond a million runs a timing is a typo, and int holds the count.
+void check_options(const CLI::App&, const Options& o) {
+  if (o.repeats < 1 || o.calibration_repeats < 1 || o.repeats > 1000000 || o.calibration_repeats > 1000000)
+    throw veil::cli::UsageError("--repeats and --calibration-repeats must be in 1..1000000");
+}
+
+int run(const Options& o) {
+  const int repeats = static_cast<int>(o.repeats);
+  const int calibration_repeats = static_cast<int>(o.calibration_repeats);
+  const std::int64_t max_steps = o.max_steps;
+  const bool json = o.json;
 
   std::printf("%-10s %8s %12s %12s %16s %14s\n", "accountant", "steps", "epsilon", "eps time ms",
               "sigma(eps=1)", "calib time ms");
@@ -59,14 +72,10 @@ int run(const std::vector<std::string>& args) {
       std::printf("%-10s %8lld %12.6f %12.3f %16.6f %14.2f\n", name.c_str(), (long long)steps, epsilon,
                   epsilon_ms, sigma, calibration_ms);
       if (json) {
-        veil::cli::JsonLine line;
-        line.add("accountant", name)
-            .add("steps", steps)
-            .add("epsilon", epsilon)
-            .add("epsilon_ms", epsilon_ms)
-            .add("sigma_for_epsilon_1", sigma)
-            .add("calibration_ms", calibration_ms);
-        std::printf("%s\n", line.str().c_str());
+        const nlohmann::ordered_json line = {{"accountant", name},        {"steps", steps},
+                                             {"epsilon", epsilon},         {"epsilon_ms", epsilon_ms},
+                                             {"sigma_for_epsilon_1", sigma}, {"calibration_ms", calibration_ms}};
+        std::printf("%s\n", line.dump().c_str());
       }
       std::fflush(stdout);
     }
@@ -77,5 +86,5 @@ int run(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::guarded_main("bench_accountant", [&] { return run(veil::cli::arguments(argc, argv)); });
+  return veil::cli::parse_and_run<Options>("bench_accountant", argc, argv, add_options, check_options, run);
 }

@@ -20,32 +20,30 @@ namespace {
 using namespace veil;
 
 struct Options {
-  int rounds, inner;
+  std::int64_t rounds = 21, inner = 20;
 };
 
-cli::ArgParser make_parser() {
-  cli::ArgParser p("bench_allreduce [options]   (under mpirun -np W)",
-                   "Time the all-reduce of DP-SGD's clipped sums between the ranks of an MPI job.");
-  p.option("rounds", "N", "timed rounds per size (median reported)", "21")
-      .option("inner", "K", "calls per round", "20");
-  return p;
+void add_options(CLI::App& app, Options& o) {
+  app.description("Time the all-reduce of DP-SGD's clipped sums between the ranks of an MPI job (run it under "
+                  "mpirun -np W).");
+  cli::add_option(app, "--rounds", o.rounds, "N", "timed rounds per size (median reported)", "21");
+  cli::add_option(app, "--inner", o.inner, "K", "calls per round", "20");
 }
 
-Options read_options(const cli::ArgParser& p) {
-  Options o{static_cast<int>(p.get_int("rounds", 21)), static_cast<int>(p.get_int("inner", 20))};
-  if (o.rounds < 1) throw cli::UsageError("--rounds must be positive");
-  if (o.inner < 1) throw cli::UsageError("--inner must be positive");
-  return o;
+// Bounded: a larger count is a typo, not hours of work.
+void check_options(const CLI::App&, const Options& o) {
+  if (o.rounds < 1 || o.rounds > 1000000) throw cli::UsageError("--rounds must be in 1..1000000");
+  if (o.inner < 1 || o.inner > 1000000) throw cli::UsageError("--inner must be in 1..1000000");
 }
 
 // Median milliseconds per all_reduce_sum_(tensors) on rank 0.
 double time_all_reduce(distributed::ProcessGroup& group, const std::vector<Tensor>& tensors, const Options& o) {
   std::vector<double> per_call;
-  for (int r = 0; r < o.rounds; ++r) {
+  for (std::int64_t r = 0; r < o.rounds; ++r) {
     group.barrier();
     const auto start = std::chrono::steady_clock::now();
-    for (int k = 0; k < o.inner; ++k) group.all_reduce_sum_(tensors);
-    per_call.push_back(bench::elapsed_ms(start) / o.inner);
+    for (std::int64_t k = 0; k < o.inner; ++k) group.all_reduce_sum_(tensors);
+    per_call.push_back(bench::elapsed_ms(start) / static_cast<double>(o.inner));
   }
   return bench::median(per_call);
 }
@@ -80,5 +78,5 @@ int run(const Options& o, distributed::ProcessGroup& group) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::parse_and_run_ranks("bench_allreduce", argc, argv, make_parser, read_options, run);
+  return veil::cli::parse_and_run_ranks<Options>("bench_allreduce", argc, argv, add_options, check_options, run);
 }

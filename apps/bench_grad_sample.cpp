@@ -20,7 +20,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -29,11 +28,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "support/app_main.h"
 #include "support/bench_timer.h"
-#include "support/cli.h"
-#include "support/json_line.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/error.h"
+#include "veil/core/file_io.h"
 #include "veil/core/parallel.h"
 #include "veil/layers/conv2d.h"
 #include "veil/layers/embedding.h"
@@ -121,54 +122,56 @@ std::vector<std::string> split_commas(const std::string& text, const std::string
 std::vector<std::int64_t> parse_batch_sizes(const std::string& text) {
   std::vector<std::int64_t> sizes;
   for (const std::string& item : split_commas(text, "batch-sizes")) {
-    std::size_t used = 0;
-    long long value = 0;
+    std::int64_t value = 0;
     try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
+      value = cli::parse_integer("--batch-sizes", item);
+    } catch (const UsageError&) {
+      value = 0;  // refused below, with the list's message
     }
-    if (used != item.size() || value < 1 || value > 65536)
+    if (value < 1 || value > 65536)
       throw UsageError("--batch-sizes expects integers in 1..65536, got '" + item + "'");
     sizes.push_back(value);
   }
   return sizes;
 }
 
+// The command line as given (text, threads) and as read (the rest).
 struct Options {
+  std::string repeats_text = "auto", batch_sizes_text = "16,64,256", layers_text = "all", json;
+  std::int64_t threads = 0;
+  bool no_input_grad = false;
   int repeats = 0;  // 0: auto
   std::vector<std::int64_t> batch_sizes;
   std::vector<LayerCase> cases;
-  std::string json;
   bool input_grad = true;
 };
 
-cli::ArgParser make_parser() {
-  cli::ArgParser p("bench_grad_sample [options]",
-                   "Times forward+backward of each parametric layer three ways: plain (ordinary .grad),\n"
-                   "materialised per-sample gradients and the ghost (norm-only) route, the DP variants\n"
-                   "including per-sample norms, clipping (C = 1) and the clipped sum into .grad.\n"
-                   "Variants are interleaved in one process; medians and medians of per-round ratios.");
-  p.option("repeats", "R", "timed rounds per layer and batch size, or 'auto' (5..31, ~1.4 s per cell)", "auto")
-      .option("batch-sizes", "LIST", "comma-separated batch sizes", "16,64,256")
-      .option("layers", "LIST", "comma-separated layers: " + case_names(layer_cases()), "all")
-      .option("threads", "N", "CPU threads", "OMP_NUM_THREADS or all cores")
-      .flag("no-input-grad", "do not compute input gradients (parameter gradients only) for any layer")
-      .option("json", "FILE", "also write the results as JSON to FILE");
-  return p;
+void add_options(CLI::App& app, Options& o) {
+  app.description(
+      "Times forward+backward of each parametric layer three ways: plain (ordinary .grad),\n"
+      "materialised per-sample gradients and the ghost (norm-only) route, the DP variants\n"
+      "including per-sample norms, clipping (C = 1) and the clipped sum into .grad.\n"
+      "Variants are interleaved in one process; medians and medians of per-round ratios.");
+  cli::add_option(app, "--repeats", o.repeats_text, "R",
+                  "timed rounds per layer and batch size, or 'auto' (5..31, ~1.4 s per cell)", "auto");
+  cli::add_option(app, "--batch-sizes", o.batch_sizes_text, "LIST", "comma-separated batch sizes", "16,64,256");
+  cli::add_option(app, "--layers", o.layers_text, "LIST", "comma-separated layers: " + case_names(layer_cases()), "all");
+  cli::add_option(app, "--threads", o.threads, "N", "CPU threads", "OMP_NUM_THREADS or all cores");
+  cli::add_flag(app, "--no-input-grad", o.no_input_grad,
+                "do not compute input gradients (parameter gradients only) for any layer");
+  cli::add_option(app, "--json", o.json, "FILE", "also write the results as JSON to FILE");
 }
 
-Options read_options(const cli::ArgParser& p) {
-  Options o;
-  const std::string repeats = p.get_string("repeats", "auto");
+void read_options(const CLI::App& app, Options& o) {
+  const std::string& repeats = o.repeats_text;
   if (repeats != "auto") {
-    const std::int64_t r = p.get_int("repeats");
+    const std::int64_t r = cli::parse_integer("--repeats", repeats);
     if (r < 1 || r > 100000) throw UsageError("--repeats must be 'auto' or an integer in 1..100000, got '" + repeats + "'");
     o.repeats = static_cast<int>(r);
   }
-  o.batch_sizes = parse_batch_sizes(p.get_string("batch-sizes", "16,64,256"));
+  o.batch_sizes = parse_batch_sizes(o.batch_sizes_text);
   const std::vector<LayerCase> all = layer_cases();
-  const std::string layers = p.get_string("layers", "all");
+  const std::string& layers = o.layers_text;
   if (layers == "all") {
     o.cases = all;
   } else {
@@ -178,14 +181,12 @@ Options read_options(const cli::ArgParser& p) {
       o.cases.push_back(*found);
     }
   }
-  if (p.has("threads")) {
-    const std::int64_t threads = p.get_int("threads");
-    if (threads < 1 || threads > 1024) throw UsageError("--threads must be in 1..1024, got " + p.get_string("threads"));
-    set_num_threads(static_cast<int>(threads));
+  if (cli::given(app, "--threads")) {
+    if (o.threads < 1 || o.threads > 1024)
+      throw UsageError("--threads must be in 1..1024, got " + std::to_string(o.threads));
+    set_num_threads(static_cast<int>(o.threads));
   }
-  o.json = p.get_string("json", "");
-  o.input_grad = !p.has("no-input-grad");
-  return o;
+  o.input_grad = !o.no_input_grad;
 }
 
 enum Variant : std::size_t { kPlain = 0, kMaterialize = 1, kGhost = 2, kVariants = 3 };
@@ -287,37 +288,29 @@ Row bench_cell(const LayerCase& c, std::int64_t batch, const Options& o) {
 
 void write_json(const std::string& path, const std::vector<Row>& rows, bool input_grad, const std::string& load_before,
                 const std::string& load_after) {
-  std::string text = "{\"bench\":\"bench_grad_sample\",\"threads\":" + std::to_string(num_threads()) +
-                     ",\"max_grad_norm\":1,\"input_grad\":" + (input_grad ? "true" : "false") +
-                     ",\"load_average_start\":\"" + load_before + "\",\"load_average_end\":\"" + load_after +
-                     "\",\"rows\":[";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    cli::JsonLine line;
-    line.add("layer", r.layer)
-        .add("shape", r.shape)
-        .add("batch", r.batch)
-        .add("rounds", std::int64_t{r.rounds})
-        .add("calls_per_sample", std::int64_t{r.inner})
-        .add("plain_ms", r.ms[kPlain])
-        .add("materialize_ms", r.ms[kMaterialize])
-        .add("ghost_ms", r.ms[kGhost])
-        .add("materialize_ratio", r.ratio[kMaterialize])
-        .add("ghost_ratio", r.ratio[kGhost])
-        .add("ghost_route_taken", grad_sample_mode_name(r.ghost_route))
-        .add("auto_route", grad_sample_mode_name(r.auto_route))
-        .add("auto_ratio", r.auto_ratio);
-    text += (i ? "," : "") + line.str();
+  nlohmann::ordered_json summary = {{"bench", "bench_grad_sample"},
+                                    {"threads", num_threads()},
+                                    {"max_grad_norm", kMaxGradNorm},
+                                    {"input_grad", input_grad},
+                                    {"load_average_start", load_before},
+                                    {"load_average_end", load_after},
+                                    {"rows", nlohmann::ordered_json::array()}};
+  for (const Row& r : rows) {
+    summary["rows"].push_back({{"layer", r.layer},
+                               {"shape", r.shape},
+                               {"batch", r.batch},
+                               {"rounds", r.rounds},
+                               {"calls_per_sample", r.inner},
+                               {"plain_ms", r.ms[kPlain]},
+                               {"materialize_ms", r.ms[kMaterialize]},
+                               {"ghost_ms", r.ms[kGhost]},
+                               {"materialize_ratio", r.ratio[kMaterialize]},
+                               {"ghost_ratio", r.ratio[kGhost]},
+                               {"ghost_route_taken", grad_sample_mode_name(r.ghost_route)},
+                               {"auto_route", grad_sample_mode_name(r.auto_route)},
+                               {"auto_ratio", r.auto_ratio}});
   }
-  text += "]}\n";
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << text;
-    if (!out.good()) throw std::runtime_error("writing " + tmp + " failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + path);
+  write_file_atomically(path, summary.dump() + "\n", "results");
 }
 
 int run(const Options& o) {
@@ -363,5 +356,5 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::parse_and_run("bench_grad_sample", argc, argv, make_parser, read_options, run);
+  return veil::cli::parse_and_run<Options>("bench_grad_sample", argc, argv, add_options, read_options, run);
 }

@@ -18,15 +18,16 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "support/app_main.h"
 #include "support/bench_timer.h"
-#include "support/cli.h"
-#include "support/json_line.h"
+#include "veil/core/file_io.h"
 #include "veil/core/parallel.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/optimizer.h"
@@ -44,56 +45,44 @@ constexpr std::int64_t kDatasetSize = 60000;  // only for the sample rate record
 constexpr int kDataBatches = 4;               // distinct synthetic batches, cycled
 
 struct Options {
-  std::int64_t steps = 50, batch_size = 200, round_steps = 5, warmup = 3;
-  std::uint64_t seed = 0;
+  std::int64_t steps = 50, batch_size = 200, round_steps = 5, warmup = 3, threads = 0, seed = 0;
+  std::string only, json;
   bool run_dp = true, run_plain = true;
-  std::string json;
 };
 
-cli::ArgParser make_parser() {
-  cli::ArgParser p("bench_train [options]",
-                   "Times DP-SGD (Auto per-sample route, sigma 1, C 1, SGD lr 0.1) against plain SGD\n"
-                   "training SampleConvNet on synthetic MNIST-shaped batches of a fixed size, in\n"
-                   "alternating rounds in one process; prints steps/s, samples/s, median step times,\n"
-                   "the DP/non-DP ratio (median of per-round ratios) and a per-phase breakdown.");
-  p.option("steps", "N", "timed steps of each kind", "50")
-      .option("batch-size", "B", "examples per step (both kinds)", "200")
-      .option("round-steps", "K", "steps per round before switching kind", "5")
-      .option("warmup", "N", "untimed steps of each kind before timing", "3")
-      .option("threads", "N", "CPU threads", "OMP_NUM_THREADS or all cores")
-      .option("seed", "N", "seed of the model and the synthetic data", "0")
-      .option("only", "KIND", "run only 'dp' or 'non-dp' (for profiling; no ratio)")
-      .option("json", "FILE", "also write the results as JSON to FILE");
-  return p;
+void add_options(CLI::App& app, Options& o) {
+  app.description(
+      "Times DP-SGD (Auto per-sample route, sigma 1, C 1, SGD lr 0.1) against plain SGD\n"
+      "training SampleConvNet on synthetic MNIST-shaped batches of a fixed size, in\n"
+      "alternating rounds in one process; prints steps/s, samples/s, median step times,\n"
+      "the DP/non-DP ratio (median of per-round ratios) and a per-phase breakdown.");
+  cli::add_option(app, "--steps", o.steps, "N", "timed steps of each kind", "50");
+  cli::add_option(app, "--batch-size", o.batch_size, "B", "examples per step (both kinds)", "200");
+  cli::add_option(app, "--round-steps", o.round_steps, "K", "steps per round before switching kind", "5");
+  cli::add_option(app, "--warmup", o.warmup, "N", "untimed steps of each kind before timing", "3");
+  cli::add_option(app, "--threads", o.threads, "N", "CPU threads", "OMP_NUM_THREADS or all cores");
+  cli::add_option(app, "--seed", o.seed, "N", "seed of the model and the synthetic data", "0");
+  cli::add_option(app, "--only", o.only, "KIND", "run only 'dp' or 'non-dp' (for profiling; no ratio)");
+  cli::add_option(app, "--json", o.json, "FILE", "also write the results as JSON to FILE");
 }
 
-Options read_options(const cli::ArgParser& p) {
-  Options o;
-  o.steps = p.get_int("steps", 50);
-  o.batch_size = p.get_int("batch-size", 200);
-  o.round_steps = p.get_int("round-steps", 5);
-  o.warmup = p.get_int("warmup", 3);
-  const std::int64_t seed = p.get_int("seed", 0);
-  if (o.steps < 1 || o.steps > 1000000) throw UsageError("--steps must be in 1..1000000, got " + p.get_string("steps"));
+void read_options(const CLI::App& app, Options& o) {
+  if (o.steps < 1 || o.steps > 1000000) throw UsageError("--steps must be in 1..1000000, got " + std::to_string(o.steps));
   if (o.batch_size < 1 || o.batch_size > 100000)
-    throw UsageError("--batch-size must be in 1..100000, got " + p.get_string("batch-size"));
-  if (o.round_steps < 1) throw UsageError("--round-steps must be positive, got " + p.get_string("round-steps"));
-  if (o.warmup < 0) throw UsageError("--warmup must be >= 0, got " + p.get_string("warmup"));
-  if (seed < 0) throw UsageError("--seed must be >= 0, got " + p.get_string("seed"));
-  o.seed = static_cast<std::uint64_t>(seed);
-  if (p.has("only")) {
-    const std::string only = p.get_string("only");
-    if (only != "dp" && only != "non-dp") throw UsageError("--only must be 'dp' or 'non-dp', got '" + only + "'");
-    o.run_dp = only == "dp";
-    o.run_plain = only == "non-dp";
+    throw UsageError("--batch-size must be in 1..100000, got " + std::to_string(o.batch_size));
+  if (o.round_steps < 1) throw UsageError("--round-steps must be positive, got " + std::to_string(o.round_steps));
+  if (o.warmup < 0) throw UsageError("--warmup must be >= 0, got " + std::to_string(o.warmup));
+  if (o.seed < 0) throw UsageError("--seed must be >= 0, got " + std::to_string(o.seed));
+  if (cli::given(app, "--only")) {
+    if (o.only != "dp" && o.only != "non-dp") throw UsageError("--only must be 'dp' or 'non-dp', got '" + o.only + "'");
+    o.run_dp = o.only == "dp";
+    o.run_plain = o.only == "non-dp";
   }
-  if (p.has("threads")) {
-    const std::int64_t threads = p.get_int("threads");
-    if (threads < 1 || threads > 1024) throw UsageError("--threads must be in 1..1024, got " + p.get_string("threads"));
-    set_num_threads(static_cast<int>(threads));
+  if (cli::given(app, "--threads")) {
+    if (o.threads < 1 || o.threads > 1024)
+      throw UsageError("--threads must be in 1..1024, got " + std::to_string(o.threads));
+    set_num_threads(static_cast<int>(o.threads));
   }
-  o.json = p.get_string("json", "");
-  return o;
 }
 
 struct Batch {
@@ -128,7 +117,7 @@ struct Timings {
 
 class Trainer {
  public:
-  Trainer(bool dp, const Options& o) : dp_(dp), model_(o.seed) {
+  Trainer(bool dp, const Options& o) : dp_(dp), model_(static_cast<std::uint64_t>(o.seed)) {
     auto sgd = std::make_unique<SGD>(model_.parameters(), SGDOptions{kLr});
     if (!dp) {
       sgd_ = std::move(sgd);
@@ -141,7 +130,7 @@ class Trainer {
     options.clipping.max_grad_norm = kMaxGradNorm;
     options.expected_batch_size = static_cast<double>(o.batch_size);
     options.sample_rate = std::min(1.0, static_cast<double>(o.batch_size) / kDatasetSize);
-    options.noise_seed = o.seed;
+    options.noise_seed = static_cast<std::uint64_t>(o.seed);
     dp_optimizer_ = std::make_unique<DPOptimizer>(model_, std::move(sgd), options);
   }
 
@@ -210,41 +199,30 @@ Summary summarise(const Timings& t, std::int64_t batch) {
 
 void write_json(const std::string& path, const Options& o, const Summary* dp, const Summary* plain, double ratio,
                 const std::string& routes, const std::string& load_before, const std::string& load_after) {
-  cli::JsonLine line;
-  line.add("bench", "bench_train")
-      .add("model", "SampleConvNet")
-      .add("threads", std::int64_t{num_threads()})
-      .add("batch_size", o.batch_size)
-      .add("steps", o.steps)
-      .add("round_steps", o.round_steps)
-      .add("sigma", kSigma)
-      .add("max_grad_norm", kMaxGradNorm);
+  nlohmann::ordered_json line = {{"bench", "bench_train"},       {"model", "SampleConvNet"},
+                                 {"threads", num_threads()},      {"batch_size", o.batch_size},
+                                 {"steps", o.steps},              {"round_steps", o.round_steps},
+                                 {"sigma", kSigma},               {"max_grad_norm", kMaxGradNorm}};
   auto add_summary = [&](const std::string& prefix, const Summary& s, bool dp_phases) {
-    line.add(prefix + "steps_per_s", s.steps_per_s)
-        .add(prefix + "samples_per_s", s.samples_per_s)
-        .add(prefix + "median_step_ms", s.median_ms)
-        .add(prefix + "forward_ms", s.phase_ms[kForward])
-        .add(prefix + "backward_ms", s.phase_ms[kBackward]);
-    if (dp_phases) line.add(prefix + "clip_ms", s.phase_ms[kClip]);
-    line.add(prefix + "update_ms", s.phase_ms[kUpdate]);
+    line[prefix + "steps_per_s"] = s.steps_per_s;
+    line[prefix + "samples_per_s"] = s.samples_per_s;
+    line[prefix + "median_step_ms"] = s.median_ms;
+    line[prefix + "forward_ms"] = s.phase_ms[kForward];
+    line[prefix + "backward_ms"] = s.phase_ms[kBackward];
+    if (dp_phases) line[prefix + "clip_ms"] = s.phase_ms[kClip];
+    line[prefix + "update_ms"] = s.phase_ms[kUpdate];
   };
   if (dp) add_summary("dp_", *dp, true);
   if (plain) add_summary("non_dp_", *plain, false);
-  if (dp && plain) line.add("dp_over_non_dp", ratio);
-  if (dp) line.add("dp_routes", routes);
-  line.add("load_average_start", load_before).add("load_average_end", load_after);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error("cannot write " + tmp);
-    out << line.str() << "\n";
-    if (!out.good()) throw std::runtime_error("writing " + tmp + " failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + path);
+  if (dp && plain) line["dp_over_non_dp"] = ratio;
+  if (dp) line["dp_routes"] = routes;
+  line["load_average_start"] = load_before;
+  line["load_average_end"] = load_after;
+  write_file_atomically(path, line.dump() + "\n", "results");
 }
 
 int run(const Options& o) {
-  const std::vector<Batch> data = synthetic_batches(o.batch_size, o.seed);
+  const std::vector<Batch> data = synthetic_batches(o.batch_size, static_cast<std::uint64_t>(o.seed));
   Trainer dp_trainer(true, o), plain_trainer(false, o);
   const std::int64_t rounds = (o.steps + o.round_steps - 1) / o.round_steps;
   std::printf("bench_train: SampleConvNet, synthetic [%lld,1,28,28] batches, threads %d, %lld timed steps of each "
@@ -329,5 +307,5 @@ int run(const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::parse_and_run("bench_train", argc, argv, make_parser, read_options, run);
+  return veil::cli::parse_and_run<Options>("bench_train", argc, argv, add_options, read_options, run);
 }

@@ -19,8 +19,9 @@
 #include <string>
 #include <vector>
 
-#include "support/cli.h"
-#include "support/json_line.h"
+#include <nlohmann/json.hpp>
+
+#include "support/app_main.h"
 #include "veil/core/error.h"
 #include "veil/privacy/accountant.h"
 #include "veil/privacy/noise_calibration.h"
@@ -28,10 +29,10 @@
 
 namespace {
 
-using veil::cli::ArgParser;
-using veil::cli::parse_or_help;
-using veil::cli::JsonLine;
+using veil::cli::add_option;
+using veil::cli::given;
 using veil::cli::UsageError;
+using Json = nlohmann::ordered_json;
 namespace privacy = veil::privacy;
 
 constexpr const char* kProgram = "dp_accountant";
@@ -69,15 +70,29 @@ std::string show(double value) {
   return out.str();
 }
 
-void add_schedule_options(ArgParser& parser, const std::string& accountant_default) {
-  parser.option("sample-rate", "Q", "Poisson sample rate q in (0, 1]")
-      .option("steps", "N", "number of steps")
-      .option("dataset-size", "N", "dataset size (instead of --sample-rate/--steps)")
-      .option("batch-size", "B", "expected batch size")
-      .option("epochs", "E", "number of epochs (may be fractional)")
-      .option("delta", "D", "target delta in (0, 1)")
-      .option("accountant", "NAME", "rdp, prv, pld or gdp (gdp is an approximation)", accountant_default)
-      .flag("json", "also print one JSON object on the last line");
+// The command line of either command, as given; read_* check it.
+struct Arguments {
+  double sigma = 0.0, sample_rate = 0.0, epochs = 0.0, delta = 0.0, target_epsilon = 0.0, tolerance = 1e-3;
+  std::int64_t steps = 0, dataset_size = 0, batch_size = 0;
+  std::string accountant = "rdp";
+  bool json = false;
+};
+
+void add_schedule_options(CLI::App& app, Arguments& a, const std::string& accountant_default) {
+  add_option(app, "--sample-rate", a.sample_rate, "Q", "Poisson sample rate q in (0, 1]");
+  add_option(app, "--steps", a.steps, "N", "number of steps");
+  add_option(app, "--dataset-size", a.dataset_size, "N", "dataset size (instead of --sample-rate/--steps)");
+  add_option(app, "--batch-size", a.batch_size, "B", "expected batch size");
+  add_option(app, "--epochs", a.epochs, "E", "number of epochs (may be fractional)");
+  add_option(app, "--delta", a.delta, "D", "target delta in (0, 1)")->required();
+  add_option(app, "--accountant", a.accountant, "NAME", "rdp, prv, pld or gdp (gdp is an approximation)",
+             accountant_default);
+  veil::cli::add_flag(app, "--json", a.json, "also print one JSON object on the last line");
+}
+
+// An option a command cannot do without, once the others say which it needs.
+void need(const CLI::App& app, const std::string& name) {
+  require(given(app, name), "missing required option " + name);
 }
 
 struct Schedule {
@@ -89,21 +104,24 @@ struct Schedule {
   double epochs;
 };
 
-Schedule read_schedule(const ArgParser& parser) {
-  const bool direct = parser.has("sample-rate") || parser.has("steps");
-  const bool by_epochs = parser.has("dataset-size") || parser.has("batch-size") || parser.has("epochs");
+Schedule read_schedule(const CLI::App& app, const Arguments& a) {
+  const bool direct = given(app, "--sample-rate") || given(app, "--steps");
+  const bool by_epochs = given(app, "--dataset-size") || given(app, "--batch-size") || given(app, "--epochs");
   require(!(direct && by_epochs),
           "give either --sample-rate and --steps, or --dataset-size, --batch-size and --epochs, not both");
   require(direct || by_epochs,
           "missing schedule: give --sample-rate and --steps, or --dataset-size, --batch-size and --epochs");
   Schedule schedule{0.0, 0, by_epochs, 0, 0, 0.0};
   if (direct) {
-    schedule.sample_rate = parser.get_double("sample-rate");
-    schedule.steps = parser.get_int("steps");
+    need(app, "--sample-rate");
+    need(app, "--steps");
+    schedule.sample_rate = a.sample_rate;
+    schedule.steps = a.steps;
   } else {
-    schedule.dataset_size = parser.get_int("dataset-size");
-    schedule.batch_size = parser.get_int("batch-size");
-    schedule.epochs = parser.get_double("epochs");
+    for (const char* name : {"--dataset-size", "--batch-size", "--epochs"}) need(app, name);
+    schedule.dataset_size = a.dataset_size;
+    schedule.batch_size = a.batch_size;
+    schedule.epochs = a.epochs;
     require(schedule.dataset_size >= 1,
             "--dataset-size must be >= 1, got " + std::to_string(schedule.dataset_size));
     require(schedule.batch_size >= 1 && schedule.batch_size <= schedule.dataset_size,
@@ -122,14 +140,14 @@ Schedule read_schedule(const ArgParser& parser) {
   return schedule;
 }
 
-double read_delta(const ArgParser& parser) {
-  const double delta = parser.get_double("delta");
+double read_delta(const Arguments& a) {
+  const double delta = a.delta;
   require(delta > 0.0 && delta < 1.0, "--delta must lie in (0, 1), got " + show(delta));
   return delta;
 }
 
-std::string read_accountant_name(const ArgParser& parser) {
-  const std::string name = parser.get_string("accountant", "rdp");
+std::string read_accountant_name(const Arguments& a) {
+  const std::string& name = a.accountant;
   try {
     privacy::make_accountant(name);
   } catch (const veil::Error&) {
@@ -167,14 +185,22 @@ void print_epsilon(const privacy::EpsilonResult& result, const std::string& acco
   }
 }
 
-void add_inputs(JsonLine& json, const std::string& accountant_name, const Schedule& schedule, double delta) {
-  json.add("accountant", accountant_name).add("sample_rate", schedule.sample_rate).add("steps", schedule.steps);
+// The JSON line starts with the command and its inputs, in this order.
+// Epsilons and orders that do not exist (NaN) or have no finite value are
+// null, which is what nlohmann writes for them.
+Json json_inputs(const std::string& command, const std::string& accountant_name, const Schedule& schedule,
+                 double delta) {
+  Json json = {{"command", command},
+               {"accountant", accountant_name},
+               {"sample_rate", schedule.sample_rate},
+               {"steps", schedule.steps}};
   if (schedule.from_epochs) {
-    json.add("dataset_size", schedule.dataset_size)
-        .add("batch_size", schedule.batch_size)
-        .add("epochs", schedule.epochs);
+    json["dataset_size"] = schedule.dataset_size;
+    json["batch_size"] = schedule.batch_size;
+    json["epochs"] = schedule.epochs;
   }
-  json.add("delta", delta);
+  json["delta"] = delta;
+  return json;
 }
 
 // One accountant's answer in the side-by-side table; `error` is set instead of
@@ -223,64 +249,66 @@ int print_side_by_side(double sigma, const Schedule& schedule, double delta, boo
             << "epsilon             " << show(best->result.epsilon) << "  (smallest certified bound, from "
             << best->name << ")\n";
   if (json_line) {
-    JsonLine json;
-    json.add("command", "epsilon");
-    add_inputs(json, "all", schedule, delta);
-    json.add("sigma", sigma).add("epsilon", best->result.epsilon).add("epsilon_from", best->name);
+    Json json = json_inputs("epsilon", "all", schedule, delta);
+    json["sigma"] = sigma;
+    json["epsilon"] = best->result.epsilon;
+    json["epsilon_from"] = best->name;
     for (const Row& row : rows) {
-      json.add("epsilon_" + row.name, row.result.epsilon);
-      if (row.name == "rdp") json.add("best_order", row.result.best_order);
+      json["epsilon_" + row.name] = row.result.epsilon;
+      if (row.name == "rdp") json["best_order"] = row.result.best_order;
     }
-    json.add("epsilon_gdp_approximation", gdp.epsilon);
-    std::cout << json.str() << "\n";
+    json["epsilon_gdp_approximation"] = gdp.epsilon;
+    std::cout << json.dump() << "\n";
   }
   return 0;
 }
 
 int run_epsilon(const std::vector<std::string>& args) {
-  ArgParser parser(std::string(kProgram) + " epsilon [options]",
-                   "Epsilon spent by DP-SGD with Poisson sample rate q, noise multiplier sigma\n"
-                   "(noise std / clipping norm) and the given number of steps, at delta.");
-  parser.option("sigma", "S", "noise multiplier > 0");
-  add_schedule_options(parser, "all certified ones side by side");
-  if (parse_or_help(parser, args)) return 0;
-  const Schedule schedule = read_schedule(parser);
-  const double sigma = parser.get_double("sigma");
+  CLI::App app{"Epsilon spent by DP-SGD with Poisson sample rate q, noise multiplier sigma\n"
+               "(noise std / clipping norm) and the given number of steps, at delta.",
+               std::string(kProgram) + " epsilon"};
+  Arguments a;
+  add_option(app, "--sigma", a.sigma, "S", "noise multiplier > 0")->required();
+  add_schedule_options(app, a, "all certified ones side by side");
+  if (veil::cli::parse_or_help(app, args)) return 0;
+  const Schedule schedule = read_schedule(app, a);
+  const double sigma = a.sigma;
   require(sigma > 0.0, "--sigma must be > 0, got " + show(sigma));
-  const double delta = read_delta(parser);
-  if (!parser.has("accountant")) return print_side_by_side(sigma, schedule, delta, parser.has("json"));
-  const std::string accountant_name = read_accountant_name(parser);
+  const double delta = read_delta(a);
+  if (!given(app, "--accountant")) return print_side_by_side(sigma, schedule, delta, a.json);
+  const std::string accountant_name = read_accountant_name(a);
 
   const privacy::EpsilonResult result = epsilon_of(accountant_name, sigma, schedule, delta);
   print_inputs(accountant_name, schedule, delta);
   std::cout << "noise multiplier    " << show(sigma) << "\n";
   print_epsilon(result, accountant_name);
-  if (parser.has("json")) {
-    JsonLine json;
-    json.add("command", "epsilon");
-    add_inputs(json, accountant_name, schedule, delta);
-    json.add("sigma", sigma).add("epsilon", result.epsilon).add("best_order", result.best_order);
-    std::cout << json.str() << "\n";
+  if (a.json) {
+    Json json = json_inputs("epsilon", accountant_name, schedule, delta);
+    json["sigma"] = sigma;
+    json["epsilon"] = result.epsilon;
+    json["best_order"] = result.best_order;
+    std::cout << json.dump() << "\n";
   }
   return 0;
 }
 
 int run_sigma(const std::vector<std::string>& args) {
-  ArgParser parser(std::string(kProgram) + " sigma [options]",
-                   "Smallest noise multiplier for which the schedule stays within target epsilon\n"
-                   "at delta; the reported sigma was checked and never exceeds the target.");
-  parser.option("target-epsilon", "E", "target epsilon > 0")
-      .option("tolerance", "T", "relative precision of sigma", "0.001");
-  add_schedule_options(parser, "rdp");
-  if (parse_or_help(parser, args)) return 0;
-  const Schedule schedule = read_schedule(parser);
+  CLI::App app{"Smallest noise multiplier for which the schedule stays within target epsilon\n"
+               "at delta; the reported sigma was checked and never exceeds the target.",
+               std::string(kProgram) + " sigma"};
+  Arguments a;
+  add_option(app, "--target-epsilon", a.target_epsilon, "E", "target epsilon > 0")->required();
+  add_option(app, "--tolerance", a.tolerance, "T", "relative precision of sigma", "0.001");
+  add_schedule_options(app, a, "rdp");
+  if (veil::cli::parse_or_help(app, args)) return 0;
+  const Schedule schedule = read_schedule(app, a);
   require(schedule.steps >= 1, "--steps must be >= 1 to calibrate noise, got " + std::to_string(schedule.steps));
-  const double target = parser.get_double("target-epsilon");
+  const double target = a.target_epsilon;
   require(target > 0.0, "--target-epsilon must be > 0, got " + show(target));
-  const double tolerance = parser.get_double("tolerance", 1e-3);
+  const double tolerance = a.tolerance;
   require(tolerance > 0.0 && tolerance <= 0.5, "--tolerance must lie in (0, 0.5], got " + show(tolerance));
-  const double delta = read_delta(parser);
-  const std::string accountant_name = read_accountant_name(parser);
+  const double delta = read_delta(a);
+  const std::string accountant_name = read_accountant_name(a);
 
   const double sigma = privacy::noise_for_epsilon(target, delta, schedule.sample_rate, schedule.steps,
                                                   accountant_name, tolerance);
@@ -289,15 +317,13 @@ int run_sigma(const std::vector<std::string>& args) {
   std::cout << "target epsilon      " << show(target) << "\n"
             << "noise multiplier    " << show(sigma) << "\n";
   print_epsilon(result, accountant_name);
-  if (parser.has("json")) {
-    JsonLine json;
-    json.add("command", "sigma");
-    add_inputs(json, accountant_name, schedule, delta);
-    json.add("target_epsilon", target)
-        .add("sigma", sigma)
-        .add("epsilon", result.epsilon)
-        .add("best_order", result.best_order);
-    std::cout << json.str() << "\n";
+  if (a.json) {
+    Json json = json_inputs("sigma", accountant_name, schedule, delta);
+    json["target_epsilon"] = target;
+    json["sigma"] = sigma;
+    json["epsilon"] = result.epsilon;
+    json["best_order"] = result.best_order;
+    std::cout << json.dump() << "\n";
   }
   return 0;
 }

@@ -14,11 +14,12 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
-#include <string_view>
 
-#include "support/cli.h"
+#include <nlohmann/json.hpp>
+
 #include "support/ddp_chapters.h"
 #include "support/rank_main.h"
+#include "support/training_options.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/file_io.h"
 #include "veil/autograd/ops.h"
@@ -40,123 +41,7 @@ namespace {
 
 // MNIST's pixel statistics, as the tutorial's Normalize((0.1307,), (0.3081,)).
 constexpr double kMean = 0.1307, kStd = 0.3081;
-// More threads than any machine this runs on has cores: a larger --threads
-// is a typo, not a request.
-constexpr std::int64_t kMaxThreads = 4096;
-
-struct Config {
-  std::string data;
-  std::int64_t epochs, batch_size, max_steps, threads;
-  double lr, momentum, sigma, max_grad_norm, delta, target_epsilon, timeout;
-  std::string optimizer, json, checkpoint, resume, device, accountant, save_model;
-  std::uint64_t seed;
-  bool dp, secure, show_loaders, sync_demo;
-};
-
-cli::ArgParser make_parser() {
-  cli::ArgParser p("mnist_dp_ddp [options]",
-                   "Train SampleConvNet on MNIST with DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise, "
-                   "privacy accounting). Train loss and train accuracy are computed on the private training data "
-                   "without DP: epsilon does not cover them, so do not release them; test accuracy uses the test split.");
-  p.option("data", "DIR", "directory with the MNIST IDX files (plain or .gz)",
-           "$VEIL_DATA, ./data/mnist, then Debian's Fashion-MNIST")
-      .option("epochs", "N", "training epochs", "10")
-      .option("batch-size", "B", "logical (expected) batch size", "200")
-      .option("lr", "LR", "learning rate", "0.1")
-      .option("momentum", "M", "SGD momentum", "0")
-      .option("sigma", "S", "noise multiplier", "1.0")
-      .option("max-grad-norm", "C", "per-sample clipping threshold", "1.0")
-      .option("delta", "D", "target delta", "1e-5")
-      .option("target-epsilon", "E", "calibrate sigma to spend E over all epochs (overrides --sigma)")
-      .option("accountant", "NAME", "rdp, prv, pld or gdp: computes every epsilon (calibration and log)", "rdp")
-      .option("optimizer", "NAME", "sgd or adam", "sgd")
-      .option("seed", "N",
-              "seed for model initialisation and for sampling and noise, which it makes reproducible (not with "
-              "--secure)",
-              "0")
-      .flag("secure",
-            "secure mode, for real private data: Poisson sampling from ChaCha20 keyed by the OS and noise from the "
-            "exact discrete Gaussian; not reproducible, and no seed is printed or stored. The model is still "
-            "initialised from seed 0: it is public, not private data")
-      .option("threads", "N", "CPU threads per worker", "cores / workers on this node")
-      .option("device", "DEV", "cpu or cuda", "cpu")
-      .flag("no-dp", "train without DP (same model and loop, plain SGD), the baseline")
-      .option("max-steps", "K", "stop after K optimizer steps in total (quick timing)")
-      .option("json", "FILE",
-              "write a machine-readable summary with every epoch's figures; epsilon is a number, or the string "
-              "\"inf\" when no finite bound holds (a step without noise, or --no-dp)")
-      .option("checkpoint", "FILE", "write model, optimizer, sampler position and privacy ledger after each epoch")
-      .option("resume", "FILE", "resume from a checkpoint written by --checkpoint")
-      .option("save-model", "FILE",
-              "write the model's parameters as safetensors after each epoch, with PyTorch's names (conv1.weight, "
-              "...), for safetensors.torch.load_file and load_state_dict on the tutorial's SampleConvNet")
-      .option("timeout", "S", "seconds a worker waits for the others in a collective before it stops with an error",
-              "300")
-      .flag("show-loaders", "print the plain, distributed and distributed private loaders (for 2 workers when "
-                            "started alone) and exit")
-      .flag("sync-demo", "one step with sigma 0 and clipping 100, printing each worker's gradient before and after "
-                         "step(), and exit");
-  return p;
-}
-
-Config read_config(const cli::ArgParser& p) {
-  Config c;
-  c.data = p.get_string("data", "");
-  c.epochs = p.get_int("epochs", 10);
-  c.batch_size = p.get_int("batch-size", 200);
-  c.lr = p.get_double("lr", 0.1);
-  c.momentum = p.get_double("momentum", 0.0);
-  c.sigma = p.get_double("sigma", 1.0);
-  c.max_grad_norm = p.get_double("max-grad-norm", 1.0);
-  c.delta = p.get_double("delta", 1e-5);
-  c.target_epsilon = p.get_double("target-epsilon", 0.0);
-  c.optimizer = p.get_string("optimizer", "sgd");
-  c.accountant = p.get_string("accountant", "rdp");
-  c.seed = static_cast<std::uint64_t>(p.get_int("seed", 0));
-  c.threads = p.get_int("threads", 0);
-  c.device = p.get_string("device", "cpu");
-  c.dp = !p.has("no-dp");
-  c.secure = p.has("secure");
-  c.max_steps = p.get_int("max-steps", -1);
-  c.json = p.get_string("json", "");
-  c.checkpoint = p.get_string("checkpoint", "");
-  c.resume = p.get_string("resume", "");
-  c.save_model = p.get_string("save-model", "");
-  c.timeout = p.get_double("timeout", 300);
-  c.show_loaders = p.has("show-loaders");
-  c.sync_demo = p.has("sync-demo");
-  auto usage = [](bool ok, const std::string& message) {
-    if (!ok) throw cli::UsageError(message);
-  };
-  usage(c.epochs > 0, "--epochs must be positive");
-  usage(c.batch_size > 0, "--batch-size must be positive");
-  usage(c.lr > 0, "--lr must be positive");
-  usage(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1)");
-  usage(c.sigma >= 0, "--sigma must be >= 0");
-  usage(c.max_grad_norm > 0, "--max-grad-norm must be positive");
-  usage(c.delta > 0 && c.delta < 1, "--delta must be in (0, 1)");
-  usage(!p.has("target-epsilon") || c.target_epsilon > 0, "--target-epsilon must be positive");
-  usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
-  usage(c.accountant == "rdp" || c.accountant == "prv" || c.accountant == "pld" || c.accountant == "gdp",
-        "--accountant must be rdp, prv, pld or gdp, got '" + c.accountant + "'");
-  usage(!p.has("threads") || (c.threads >= 1 && c.threads <= kMaxThreads),
-        "--threads must be between 1 and " + std::to_string(kMaxThreads));
-  usage(!p.has("max-steps") || c.max_steps >= 1, "--max-steps must be positive");
-  usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
-  usage(c.timeout > 0, "--timeout must be positive");
-  // The same kind of mistake as --device tpu, so the same exit status.
-  usage(c.device == "cpu",
-        "--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
-  // Found now, not after the first epoch has trained.
-  for (const auto& [flag, path] : {std::pair{"--checkpoint", c.checkpoint}, std::pair{"--json", c.json},
-                                   std::pair{"--save-model", c.save_model}}) {
-    const std::string problem = path.empty() ? "" : output_problem(path);
-    usage(problem.empty(), std::string(flag) + " " + path + ": " + problem);
-  }
-  usage(!c.secure || !p.has("seed"), "--secure takes sampling and noise from the OS: it cannot be combined with --seed");
-  usage(!c.secure || c.dp, "--secure applies to DP training: it cannot be combined with --no-dp");
-  return c;
-}
+using Config = cli::TrainingOptions;
 
 std::unique_ptr<Optimizer> make_optimizer(const Config& c, Module& model) {
   if (c.optimizer == "adam") return std::make_unique<Adam>(model.parameters(), AdamOptions{c.lr});
@@ -189,36 +74,32 @@ struct EpochFigures {
 
 void write_json(const std::string& path, const Config& c, const std::string& dataset, double sigma, int workers,
                 const std::vector<EpochFigures>& epochs) {
-  std::ostringstream os;
-  os.precision(10);
-  os << "{\"app\": \"mnist_dp_ddp\", \"dataset\": \"" << dataset << "\", \"dp\": " << (c.dp ? "true" : "false")
-     << ", \"batch_size\": " << c.batch_size << ", \"lr\": " << c.lr << ", \"sigma\": " << sigma
-     << ", \"max_grad_norm\": " << c.max_grad_norm << ", \"delta\": " << c.delta << ", \"accountant\": \""
-     << c.accountant << "\""
-     << ", \"secure\": " << (c.secure ? "true" : "false");
-  if (!c.secure) os << ", \"seed\": " << c.seed;  // secure mode writes no seed anywhere
-  os << ", \"threads\": " << num_threads() << ", \"workers\": " << workers
-     << ", \"train_metrics\": \"train_loss and train_accuracy are computed on the private training data without DP; "
-        "epsilon does not cover them\", \"epochs\": [";
-  for (std::size_t i = 0; i < epochs.size(); ++i) {
-    const auto& e = epochs[i];
-    os << (i ? ", " : "") << "{\"epoch\": " << e.epoch << ", \"steps\": " << e.steps << ", \"train_loss\": " << e.train_loss
-       << ", \"train_accuracy\": " << e.train_accuracy << ", \"test_accuracy\": " << e.test_accuracy
-       << ", \"epsilon\": ";
-    // Epsilon exactly (the shortest text that reads back to the same double):
-    // ten digits rounded to nearest could fall below the bound. JSON has no
-    // infinity: "inf" (a string, which float() reads) rather than null, so
-    // that no reader mistakes "no guarantee" for "missing" or zero.
-    if (std::isfinite(e.epsilon)) {
-      char text[32];
-      os << std::string_view(text, std::to_chars(text, text + sizeof(text), e.epsilon).ptr - text);
-    } else {
-      os << "\"inf\"";
-    }
-    os << ", \"seconds\": " << e.seconds << "}";
+  // In this order, as it has always been written: ordered_json keeps it.
+  nlohmann::ordered_json summary = {{"app", "mnist_dp_ddp"}, {"dataset", dataset},      {"dp", c.dp()},
+                                    {"batch_size", c.batch_size}, {"lr", c.lr},          {"sigma", sigma},
+                                    {"max_grad_norm", c.max_grad_norm}, {"delta", c.delta}, {"accountant", c.accountant},
+                                    {"secure", c.secure}};
+  if (!c.secure) summary["seed"] = c.seed;  // secure mode writes no seed anywhere
+  summary["threads"] = num_threads();
+  summary["workers"] = workers;
+  summary["train_metrics"] =
+      "train_loss and train_accuracy are computed on the private training data without DP; epsilon does not cover them";
+  nlohmann::ordered_json& rows = summary["epochs"] = nlohmann::ordered_json::array();
+  for (const EpochFigures& e : epochs) {
+    // JSON has no infinity: "inf" (a string, which float() reads) rather than
+    // the null nlohmann would write, so that no reader mistakes "no
+    // guarantee" for "missing" or zero. Finite epsilons are written exactly
+    // (shortest round-trip form): rounding could fall below the bound.
+    const nlohmann::ordered_json epsilon = std::isfinite(e.epsilon) ? nlohmann::ordered_json(e.epsilon) : "inf";
+    rows.push_back({{"epoch", e.epoch},
+                    {"steps", e.steps},
+                    {"train_loss", e.train_loss},
+                    {"train_accuracy", e.train_accuracy},
+                    {"test_accuracy", e.test_accuracy},
+                    {"epsilon", epsilon},
+                    {"seconds", e.seconds}});
   }
-  os << "]}\n";
-  write_file_atomically(path, os.str(), "summary");
+  write_file_atomically(path, summary.dump() + "\n", "summary");
 }
 
 Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::PrivacyLedger* ledger,
@@ -233,7 +114,7 @@ Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::P
   ck.fields["secure"] = c.secure ? "1" : "0";
   if (!c.secure) ck.fields["seed"] = std::to_string(c.seed);
   ck.fields["batch_size"] = std::to_string(c.batch_size);
-  ck.fields["dp"] = c.dp ? "1" : "0";
+  ck.fields["dp"] = c.dp() ? "1" : "0";
   if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
   return ck;
 }
@@ -279,7 +160,7 @@ void check_epsilon_computable(const Config& c, double sigma, double sample_rate,
 }
 
 int run(const Config& c, distributed::ProcessGroup& group) {
-  if (!c.dp && group.size() > 1)
+  if (!c.dp() && group.size() > 1)
     throw cli::UsageError("--no-dp trains in one process; start it without mpirun or srun");
   group.set_timeout(c.timeout);
   // Ranks on one node share its cores (num_threads() is all of them, or OMP_NUM_THREADS).
@@ -318,7 +199,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   Optimizer* plain = nullptr;
   data::BatchSource* source = &loader;
   double sigma = c.sigma;
-  if (c.dp) {
+  if (c.dp()) {
     priv = c.target_epsilon > 0
                ? distributed::make_private_with_epsilon(engine, ddp, std::move(optimizer), loader, c.target_epsilon,
                                                         c.delta, c.epochs, c.max_grad_norm, {.seed = c.seed})
@@ -345,7 +226,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     plain = optimizer.get();
     std::cout << "DP off (--no-dp): plain " << plain->describe() << ", shuffled fixed-size batches" << std::endl;
   }
-  Optimizer& inner = c.dp ? priv.optimizer->optimizer() : *plain;
+  Optimizer& inner = c.dp() ? priv.optimizer->optimizer() : *plain;
 
   std::int64_t first_epoch = 0, global_step = 0;
   if (!c.resume.empty()) {
@@ -356,9 +237,9 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     if (field("optimizer") != inner.kind())
       throw Error("checkpoint " + c.resume + " was written with --optimizer " + field("optimizer") + ", not " +
                   inner.kind());
-    if (field("dp") != (c.dp ? "1" : "0"))
-      throw Error("checkpoint " + c.resume + " was written with" + (c.dp ? "out" : "") + " DP; resume with the same mode");
-    if (c.dp) field("privacy_ledger");
+    if (field("dp") != (c.dp() ? "1" : "0"))
+      throw Error("checkpoint " + c.resume + " was written with" + (c.dp() ? "out" : "") + " DP; resume with the same mode");
+    if (c.dp()) field("privacy_ledger");
     // A secure run continued with a seed would become reproducible from
     // there on; a seeded run continued in secure mode would be neither one.
     if (field("secure") == "1" && !c.secure)
@@ -411,7 +292,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       throw Error("checkpoint " + c.resume + " is inconsistent: its global_step " + std::to_string(global_step) +
                   " does not lie in its epoch " + std::to_string(epoch));
     first_epoch = epoch + 1;
-    if (c.dp) {
+    if (c.dp()) {
       privacy::PrivacyLedger ledger;
       try {
         ledger = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
@@ -434,7 +315,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
                 << std::endl;
   }
 
-  if (c.dp) check_epsilon_computable(c, sigma, priv.loader->sample_rate(), source->steps_per_epoch());
+  if (c.dp()) check_epsilon_computable(c, sigma, priv.loader->sample_rate(), source->steps_per_epoch());
 
   // mpirun gives every rank a terminal: only a lone process can tell a real one.
   const bool show_progress = group.size() == 1 && isatty(STDOUT_FILENO);
@@ -466,9 +347,9 @@ int run(const Config& c, distributed::ProcessGroup& group) {
         return Error("the training loss became " + std::to_string(loss_value) + " at step " + std::to_string(step) +
                      " (epoch " + std::to_string(epoch) + "): the run diverged; lower --lr");
       };
-      if (batch.size() > 0 && !std::isfinite(loss_value) && !c.dp) throw diverged();
+      if (batch.size() > 0 && !std::isfinite(loss_value) && !c.dp()) throw diverged();
       loss.backward();
-      if (c.dp) {
+      if (c.dp()) {
         priv.optimizer->step();
         const ClippingStats& clipping = priv.optimizer->last_clipping();
         if (batch.size() > 0 && clipping.non_finite_examples == clipping.batch_size) throw diverged();
@@ -501,7 +382,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     for (const Counts& k : group.all_gather(mine))
       loss_sum += k.loss_sum, seen += k.seen, correct += k.correct, loss_examples += k.loss_examples;
     EpochFigures f{epoch, loss_examples ? loss_sum / loss_examples : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
-                   test_accuracy(model, test, group), c.dp ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
+                   test_accuracy(model, test, group), c.dp() ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
                    end - epoch_start};
     figures.push_back(f);
     char line[256];
@@ -510,17 +391,17 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     std::cout << line;
     // Rounded up, not to nearest: a printed epsilon must stay an upper bound.
     char privacy[64] = "(no DP)";
-    if (c.dp && std::isfinite(f.epsilon))
+    if (c.dp() && std::isfinite(f.epsilon))
       std::snprintf(privacy, sizeof(privacy), "(ε = %.2f)", std::ceil(f.epsilon * 100) / 100);
-    else if (c.dp) std::snprintf(privacy, sizeof(privacy), "(ε = inf)");
+    else if (c.dp()) std::snprintf(privacy, sizeof(privacy), "(ε = inf)");
     std::snprintf(line, sizeof(line), " | %.2f s", seconds);
     std::cout << privacy << line << std::endl;
-    if (c.dp && !std::isfinite(f.epsilon) && !said_infinite) {
+    if (c.dp() && !std::isfinite(f.epsilon) && !said_infinite) {
       std::cout << "note: a step ran without noise (sigma 0), so no finite epsilon bounds this run, now or after"
                 << std::endl;
       said_infinite = true;
     }
-    if (c.dp) {
+    if (c.dp()) {
       // Examples whose gradient was NaN or inf contributed nothing (clipping's
       // default). Summed over the workers; a count from the private data.
       std::int64_t dropped = 0;
@@ -534,9 +415,9 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     ddp.check_in_sync();  // the replicas must not have drifted apart
     if (group.rank() != 0) continue;  // one copy of every file
     if (!c.checkpoint.empty())
-      save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp ? &priv.optimizer->ledger() : nullptr, epoch,
+      save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp() ? &priv.optimizer->ledger() : nullptr, epoch,
                                                     global_step, c));
-    if (!c.json.empty()) write_json(c.json, c, where.name, c.dp ? sigma : 0.0, group.size(), figures);
+    if (!c.json.empty()) write_json(c.json, c, where.name, c.dp() ? sigma : 0.0, group.size(), figures);
     if (!c.save_model.empty()) save_safetensors(c.save_model, model.state_dict(), {{"format", "pt"}});
   }
   return 0;
@@ -545,5 +426,6 @@ int run(const Config& c, distributed::ProcessGroup& group) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return veil::cli::parse_and_run_ranks("mnist_dp_ddp", argc, argv, make_parser, read_config, run);
+  return veil::cli::parse_and_run_ranks<veil::cli::TrainingOptions>("mnist_dp_ddp", argc, argv, veil::cli::add_training_options,
+                                                                    veil::cli::check_training_options, run);
 }

@@ -28,12 +28,17 @@ int guarded_rank_main(const char* program, const std::function<int(distributed::
     return 0;
   });
   if (started != 0) return started;
+  const auto usage = [&](const char* message) {
+    std::cout << std::flush;
+    if (group->rank() == 0) std::cerr << program << ": " << message << " (see " << program << " --help)\n";
+    return 2;
+  };
   try {
     return body(*group);
   } catch (const UsageError& error) {
-    std::cout << std::flush;
-    if (group->rank() == 0) std::cerr << program << ": " << error.what() << " (see " << program << " --help)\n";
-    return 2;
+    return usage(error.what());
+  } catch (const CLI::ParseError& error) {
+    return usage(error.what());
   } catch (const std::exception& error) {
     std::cout << std::flush;
     std::cerr << program << ": " << (group->size() > 1 ? "rank " + std::to_string(group->rank()) + ": " : "")

@@ -9,25 +9,30 @@
 // job of several ranks ends the whole job at once (MPI_Abort), so that the
 // other ranks do not wait for this one in a collective.
 #include <functional>
+#include <iostream>
 #include <memory>
+#include <sstream>
 
-#include "support/cli.h"
+#include "support/app_main.h"
 #include "veil/distributed/process_group.h"
 
 namespace veil::cli {
 
 int guarded_rank_main(const char* program, const std::function<int(distributed::ProcessGroup&)>& body);
 
-template <typename Make, typename Read, typename Run>
-int parse_and_run_ranks(const char* program, int argc, const char* const* argv, const Make& make, const Read& read,
+// parse_and_run (support/app_main.h) for every rank: run(options, group).
+template <typename Options, typename Add, typename Read, typename Run>
+int parse_and_run_ranks(const char* program, int argc, const char* const* argv, const Add& add, const Read& read,
                         const Run& run) {
   return guarded_rank_main(program, [&](distributed::ProcessGroup& group) {
-    ArgParser parser = make();
+    Options options;
+    CLI::App app{"", program};
+    add(app, options);
     // --help is printed by rank 0 alone.
-    if (group.rank() == 0 ? parse_or_help(parser, arguments(argc, argv))
-                          : (parser.parse(arguments(argc, argv)), parser.has("help")))
-      return 0;
-    return run(read(parser), group);
+    std::ostringstream elsewhere;
+    if (parse_or_help(app, arguments(argc, argv), group.rank() == 0 ? std::cout : elsewhere)) return 0;
+    read(app, options);
+    return run(options, group);
   });
 }
 

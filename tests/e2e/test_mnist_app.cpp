@@ -116,7 +116,7 @@ Fixture& fixture() {
 
 // The text of number `key` (a JSON number or null) in `object`.
 std::string json_value(const std::string& object, const std::string& key) {
-  const std::regex re("\"" + key + "\": (null|-?[0-9][0-9.eE+-]*|true|false|\"inf\")");
+  const std::regex re("\"" + key + "\":(null|-?[0-9][0-9.eE+-]*|true|false|\"inf\")");
   std::smatch m;
   INFO("key " << key << " in " << object);
   REQUIRE(std::regex_search(object, m, re));
@@ -132,7 +132,7 @@ Summary read_summary(const fs::path& path) {
   const std::string text = read_text(path);
   INFO("JSON summary " << path << ":\n" << text);
   Summary s;
-  const auto at = text.find("\"epochs\": [");
+  const auto at = text.find("\"epochs\":[");
   REQUIRE(at != std::string::npos);
   s.top = text.substr(0, at);
   std::size_t pos = at;
@@ -266,11 +266,11 @@ TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, 
   const Summary s = read_summary(json_full);
   REQUIRE(s.epochs.size() == 2);
   REQUIRE(json_value(s.top, "dp") == "true");
-  REQUIRE(s.top.find("\"accountant\": \"rdp\"") != std::string::npos);
+  REQUIRE(s.top.find("\"accountant\":\"rdp\"") != std::string::npos);
   REQUIRE(number(s.top, "batch_size") == 20);
   REQUIRE(number(s.top, "sigma") == 1.0);
   REQUIRE(number(s.top, "delta") == 1e-5);
-  REQUIRE(s.top.find("\"train_metrics\": \"train_loss and train_accuracy are computed on the private training data "
+  REQUIRE(s.top.find("\"train_metrics\":\"train_loss and train_accuracy are computed on the private training data "
                      "without DP") != std::string::npos);
   // q = 20/200 = 1/len(loader) = 0.1, 10 Poisson steps per epoch; epsilon is
   // the RDP accountant's for 10 and 20 steps at sigma 1.
@@ -582,7 +582,7 @@ TEST_CASE("mnist_dp_ddp --accountant pld logs PLD's epsilon and says so", "[e2e]
   REQUIRE(r.out.find("Accountant: pld computes the epsilon in the log (a certified upper bound, delta 1e-05)") !=
           std::string::npos);
   const Summary s = read_summary(json);
-  REQUIRE(s.top.find("\"accountant\": \"pld\"") != std::string::npos);
+  REQUIRE(s.top.find("\"accountant\":\"pld\"") != std::string::npos);
   privacy::PrivacyLedger ledger;
   ledger.record(0.1, 1.0, 10);
   const double epsilon = number(s.epochs[0], "epsilon");

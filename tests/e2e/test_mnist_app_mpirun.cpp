@@ -117,7 +117,7 @@ TEST_CASE("Two workers train like one process, and rank 0 alone prints and write
   REQUIRE(count(pair.out, "Loading ") == 1);
   REQUIRE(pair.out.find("World size: 2 worker(s) (mpi process group)") != std::string::npos);
   REQUIRE(pair.out.find("average batch size per worker: 10 (2 workers)") != std::string::npos);
-  REQUIRE(read_text(json).find("\"workers\": 2") != std::string::npos);
+  REQUIRE(read_text(json).find("\"workers\":2") != std::string::npos);
   // Same global batches (one Poisson draw, sharded), same clipping: only the
   // summation order differs. (With noise too, but then a ReLU or max-pool
   // switching on a rounding difference makes later steps drift apart.)

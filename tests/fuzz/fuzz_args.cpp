@@ -1,12 +1,14 @@
-// libFuzzer harness: the apps' argument parser (apps/support/cli.h) on
-// arbitrary argument lists (NUL-separated), with the options of
-// mnist_dp_ddp and every typed getter. A UsageError is the expected answer;
-// anything else (std::logic_error included: only an app's bug may throw it)
-// is a finding.
+// libFuzzer harness: mnist_dp_ddp's command line (apps/support/
+// training_options.h, on CLI11) on arbitrary argument lists (NUL-separated):
+// parsing, the checks after it, and the help. CLI::ParseError and UsageError
+// are the expected answers to a bad line; anything else is a finding.
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include "support/cli.h"
+#include "support/training_options.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<std::string> args(1);
@@ -14,25 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (data[i] == '\0') args.emplace_back();
     else args.back() += static_cast<char>(data[i]);
   }
-  veil::cli::ArgParser parser("fuzz [options]", "fuzzing");
-  const char* options[] = {"data", "epochs", "batch-size", "lr", "sigma", "delta", "seed", "threads", "max-steps", "json"};
-  for (const char* name : options) parser.option(name, "X", "an option");
-  parser.flag("no-dp", "a flag").flag("secure", "a flag");
+  veil::cli::TrainingOptions options;
+  CLI::App app{"", "mnist_dp_ddp"};
+  veil::cli::add_training_options(app, options);
+  std::ostringstream help;
   try {
-    parser.parse(args);
-    for (const char* name : options) {
-      try {
-        parser.get_int(name, 0);
-      } catch (const veil::cli::UsageError&) {
-      }
-      try {
-        parser.get_double(name, 0.0);
-      } catch (const veil::cli::UsageError&) {
-      }
-      parser.get_string(name, "");
-    }
-    parser.has("no-dp");
-    parser.help();
+    if (!veil::cli::parse_or_help(app, args, help)) veil::cli::check_training_options(app, options);
+  } catch (const CLI::ParseError&) {
   } catch (const veil::cli::UsageError&) {
   }
   return 0;
