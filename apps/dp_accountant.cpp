@@ -328,6 +328,9 @@ int run_sigma(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The command is the first word, each with its own CLI11 app, so that
+// `dp_accountant epsilon --help` lists that command's options alone and the
+// overview above keeps its explanation of schedules and accountants.
 int run(const std::vector<std::string>& args) {
   require(!args.empty(), "missing command (epsilon or sigma)");
   const std::string& command = args[0];

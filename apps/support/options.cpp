@@ -20,36 +20,34 @@ bool parse_whole(const std::string& text, T& value) {
 }
 
 // The value is read by veil's readers, not by CLI11's conversions, which
-// accept "true" as 1 and leading spaces; `store` gets the text once parsing
-// of the whole line has succeeded.
+// take " 1" and "0x10" for integers; `store` gets the text once the whole
+// line has been parsed.
 template <typename Store>
 CLI::Option* add_text_option(CLI::App& app, const std::string& name, const std::string& value_name,
                              const std::string& help, const std::string& default_text, Store store) {
   const std::string described = default_text.empty() ? help : help + " (default: " + default_text + ")";
-  CLI::Option* option = app.add_option_function<std::string>(
-      name,
-      [name, store](const std::string& text) {
-        // CLI11 takes the next word as the value even when it is an option:
-        // `--data --epochs 2` is a missing value, not a directory "--epochs".
-        if (text.empty() || text.starts_with("--")) throw UsageError("missing value for " + name);
-        store(text);
-      },
-      described);
-  option->option_text(value_name)->type_name(value_name);
-  return option;
+  return app.add_option_function<std::string>(name, store, described)->option_text(value_name)->type_name(value_name);
 }
 
-// Two rules CLI11 words without naming the option, checked first: a flag
-// takes no value (`--json=yes`) and no option is given twice (a second
-// --sigma is a mistake, not an override). Unknown names are left to parsing.
+// Rules CLI11 lacks or words without naming the option, checked first:
+// an option's value is not empty and not the next option (CLI11 would take
+// `--data --epochs 2` as the directory "--epochs"), a flag takes no value
+// (`--json=yes`), and no option is given twice (a second --sigma is a
+// mistake, not an override). Unknown names are left to parsing.
 void check_names(const CLI::App& app, const std::vector<std::string>& args) {
   std::set<std::string> seen;
-  for (const std::string& arg : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
     if (!arg.starts_with("--")) continue;
-    const std::string name = arg.substr(0, arg.find('='));
+    const std::size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
     const CLI::Option* option = app.get_option_no_throw(name);
     if (option == nullptr) continue;
-    if (option->get_expected_max() == 0 && name.size() != arg.size()) throw UsageError(name + " takes no value");
+    const bool is_flag = option->get_expected_max() == 0;
+    if (is_flag && equals != std::string::npos) throw UsageError(name + " takes no value");
+    const bool missing = equals == std::string::npos ? i + 1 == args.size() || args[i + 1].starts_with("--")
+                                                     : equals + 1 == arg.size();
+    if (!is_flag && missing) throw UsageError("missing value for " + name);
     if (!seen.insert(name).second) throw UsageError(name + " given more than once");
   }
 }

@@ -210,6 +210,11 @@ TEST_CASE("mnist_dp_ddp rejects bad flags with one line naming the flag and exit
       {"--threads -2", "--threads"},
       {"--secure --seed 3", "--seed"},
       {"--secure --no-dp", "--no-dp"},
+      {"--epochs 3abc", "--epochs"},
+      {"--lr 0.1 --lr 0.2", "--lr"},
+      {"--no-dp=yes", "--no-dp"},
+      {"--json= --epochs 1", "--json"},
+      {"--checkpoint --epochs 1", "--checkpoint"},
   };
   for (const auto& [args, flag] : cases) {
     const AppRun r = run_app(fixture().base_args() + " " + args, tmp.path());
