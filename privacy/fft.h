@@ -15,11 +15,12 @@
 // accountants' tail masses, leaving its double-precision C++ template
 // (kissfft.hh). That is as accurate (forward error 5.9e-14 here, 5.5e-14
 // there, against a long double DFT at 2^10; round trip 3e-15 for both at
-// 2^22) but slower: forward plus inverse, one thread, median of 5
-// interleaved rounds, this / kissfft = 0.44 at 2^12, 0.52 at 2^14, 0.51 at
-// 2^16, 0.46 at 2^18, 0.42 at 2^20 and 0.97 at 2^22 (the lengths the PRV and
-// PLD accountants pick for 1e3 to 1e5 steps of q = 1/300, sigma 1 run from
-// 2^15 to 2^21; their caps are 2^22 and 2^20). So this one stays.
+// 2^22) but slower. Forward plus inverse, one thread, median of per-round
+// ratios over interleaved rounds, this / kissfft at 2^12, 2^14, ..., 2^22:
+// 0.44 0.52 0.51 0.46 0.42 0.97 (load average 8 on 2 cores), and 0.59 0.71
+// 0.75 0.58 0.49 0.82 (load 11). The PRV and PLD accountants pick 2^15 to
+// 2^21 for 1e3 to 1e5 steps at q = 1/300, sigma 1 (caps 2^22 and 2^20).
+// So this one stays.
 #include <complex>
 #include <span>
 
