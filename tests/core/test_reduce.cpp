@@ -5,6 +5,7 @@
 
 #include "support/core_check.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/reduce_kernels.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
@@ -207,4 +208,20 @@ TEST_CASE("reductions accept zero-size tensors", "[reduce][empty]") {
   Tensor loss = mean(e) + sum(mean(e, {1})) + sum(sum(e, {0}));
   loss.backward();
   REQUIRE(e.grad().shape() == Shape{0, 3});
+}
+
+TEST_CASE("the reduction kernels record no graph; broadcast_reduced_dims lists what sum_to reduces", "[reduce]") {
+  const Tensor x = rand({2, 3, 4}, 50);
+  Tensor leaf = x.clone().set_requires_grad(true);
+  const Tensor s = sum_kernel(leaf, {0, 2}, true);
+  CHECK_FALSE(s.requires_grad());
+  CHECK(s.shape() == Shape{1, 3, 1});
+  require_identical(s, sum(x, {0, 2}, true));
+  require_identical(argmax_kernel(leaf, 1), argmax(x, 1));
+  CHECK(broadcast_reduced_dims({2, 3, 4}, {3, 1}) == std::vector<int>{0, 2});
+  CHECK(broadcast_reduced_dims({2, 3}, {2, 3}).empty());
+  CHECK(broadcast_reduced_dims({5, 1}, {1}) == std::vector<int>{0});
+  REQUIRE_THAT(error_message([] { broadcast_reduced_dims({2, 3}, {4}); }), Catch::Contains("cannot reduce"));
+  const ReduceKernels& cpu = reduce_kernels(Device::cpu());
+  CHECK((cpu.sum != nullptr && cpu.argmax != nullptr));
 }
