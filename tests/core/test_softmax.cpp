@@ -6,6 +6,7 @@
 
 #include "support/core_check.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/softmax_kernels.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
@@ -102,4 +103,23 @@ TEST_CASE("softmax over zero-size tensors and bad dims", "[softmax][empty]") {
   REQUIRE(log_softmax(Tensor::zeros({3, 0}), 1).shape() == Shape{3, 0});
   REQUIRE_THAT(error_message([] { softmax(Tensor::zeros({2, 3}), 2); }), Catch::Contains("rank 2"));
   REQUIRE_THAT(error_message([] { softmax(Tensor::scalar(1), 0); }), Catch::Contains("rank 0"));
+}
+
+TEST_CASE("cross-entropy kernels: scaled loss, probabilities and (probs - onehot) * factor", "[softmax]") {
+  const Tensor logits = rand({4, 3}, 60, DType::Float64, -3.0, 3.0);
+  const Tensor labels = Tensor::from_vector<std::int64_t>({2, 0, 1, 2}, {4});
+  const CrossEntropyForward forward = cross_entropy_kernel(logits, labels, 0.5);
+  const Tensor probs = softmax(logits, 1);
+  require_same(forward.probs, probs, 1e-15);
+  const auto p = values(probs), y = values(log_softmax(logits, 1));
+  const std::vector<std::int64_t> label{2, 0, 1, 2};
+  double loss = 0;
+  for (int i = 0; i < 4; ++i) loss -= y[i * 3 + label[i]];
+  CHECK(forward.loss.item() == Approx(0.5 * loss).epsilon(1e-14));
+  const auto grad = values(cross_entropy_backward_kernel(forward.probs, labels, -2.0));
+  for (int i = 0; i < 4; ++i)
+    for (int k = 0; k < 3; ++k)
+      CHECK(grad[i * 3 + k] == Approx(-2.0 * (p[i * 3 + k] - (k == label[i] ? 1.0 : 0.0))).epsilon(1e-14));
+  REQUIRE_THAT(error_message([&] { cross_entropy_kernel(logits, Tensor::from_vector<std::int64_t>({0, 3, 0, 0}, {4}), 1.0); }),
+               Catch::Contains("label 3 of example 1 is outside [0, 3)"));
 }

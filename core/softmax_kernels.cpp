@@ -1,0 +1,62 @@
+#include "veil/core/softmax_kernels.h"
+
+#include "veil/core/error.h"
+#include "veil/core/kernel_table.h"
+
+namespace veil {
+
+const SoftmaxKernels& cpu_softmax_kernels();  // core/cpu/softmax_cpu.cpp
+
+const SoftmaxKernels& softmax_kernels(Device device) {
+  return select_kernels<SoftmaxKernels>(device, cpu_softmax_kernels(), nullptr, "softmax");
+}
+
+namespace {
+
+// x with dimensions d and last swapped (a view: no data moves).
+Tensor swap_with_last(const Tensor& x, int d) {
+  const int last = x.dim() - 1;
+  Shape shape = x.shape(), strides = x.strides();
+  std::swap(shape[d], shape[last]);
+  std::swap(strides[d], strides[last]);
+  return make_view(x, shape, strides, x.offset());
+}
+
+// Runs a row kernel over the rows along `dim` after moving dim last; the
+// result comes back in x's layout.
+Tensor along_last(const Tensor& x, int dim, void (*rows)(const Tensor&, const Tensor&)) {
+  const int d = normalize_dim(dim, x.dim());
+  const Tensor moved = swap_with_last(x, d).contiguous();
+  Tensor out = Tensor::empty(moved.shape(), x.dtype(), x.device());
+  rows(moved, out);
+  return swap_with_last(out, d).contiguous();
+}
+
+}  // namespace
+
+Tensor softmax_kernel(const Tensor& x, int dim) { return along_last(x, dim, softmax_kernels(x.device()).softmax); }
+
+Tensor log_softmax_kernel(const Tensor& x, int dim) {
+  return along_last(x, dim, softmax_kernels(x.device()).log_softmax);
+}
+
+CrossEntropyForward cross_entropy_kernel(const Tensor& logits, const Tensor& labels, double scale) {
+  VEIL_CHECK(logits.dim() == 2) << "cross_entropy expects logits [B, K], got " << logits.shape();
+  VEIL_CHECK(labels.dtype() == DType::Int64 && labels.dim() == 1 && labels.size(0) == logits.size(0))
+      << "cross_entropy expects int64 labels [" << logits.size(0) << "], got " << labels.dtype() << " "
+      << labels.shape();
+  VEIL_CHECK(labels.device() == logits.device())
+      << "cross_entropy: labels on " << labels.device() << " but logits on " << logits.device();
+  const Tensor x = logits.contiguous();
+  CrossEntropyForward out{Tensor::empty({}, x.dtype(), x.device()), Tensor::empty(x.shape(), x.dtype(), x.device())};
+  softmax_kernels(x.device()).cross_entropy(x, labels.contiguous(), scale, out.probs, out.loss);
+  return out;
+}
+
+Tensor cross_entropy_backward_kernel(const Tensor& probs, const Tensor& labels, double factor) {
+  Tensor grad = Tensor::empty(probs.shape(), probs.dtype(), probs.device());
+  softmax_kernels(probs.device()).cross_entropy_backward(probs, labels, factor, grad);
+  return grad;
+}
+
+}  // namespace veil
