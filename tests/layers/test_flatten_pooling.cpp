@@ -5,6 +5,7 @@
 #include "support/module_gradcheck.h"
 #include "veil/core/compare.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/pool_kernels.h"
 #include "veil/layers/flatten.h"
 #include "veil/layers/pooling.h"
 
@@ -109,5 +110,26 @@ TEST_CASE("pooling passes an empty batch through", "[layers][pooling]") {
     REQUIRE(y.shape() == Shape{0, 3, 2, 2});
     sum(y).backward();
     REQUIRE(x.grad().shape() == x.shape());
+  }
+}
+
+TEST_CASE("the max-pooling kernel keeps argmax indices for padded windows only", "[layers][pooling]") {
+  const Tensor x = Tensor::uniform({2, 3, 7, 6}, -1.0, 1.0, 5, 0, DType::Float64);
+  Conv2dGeometry unpadded;
+  unpadded.kernel_h = unpadded.kernel_w = unpadded.stride_h = unpadded.stride_w = 2;
+  CHECK_FALSE(max_pool2d_kernel(x, unpadded).indices.defined());
+  Conv2dGeometry padded = unpadded;
+  padded.kernel_h = padded.kernel_w = 3;
+  padded.pad_h = padded.pad_w = 1;
+  const MaxPoolForward forward = max_pool2d_kernel(x, padded);
+  REQUIRE(forward.indices.defined());
+  REQUIRE(forward.indices.shape() == forward.values.shape());
+  // Each index points at its window's maximum within the plane.
+  const auto in = x.to_vector<double>(), out = forward.values.to_vector<double>();
+  const auto idx = forward.indices.to_vector<std::int64_t>();
+  const std::int64_t per_plane = forward.values.size(2) * forward.values.size(3);
+  for (std::size_t o = 0; o < out.size(); ++o) {
+    REQUIRE(idx[o] >= 0);
+    CHECK(in[(static_cast<std::int64_t>(o) / per_plane) * 7 * 6 + idx[o]] == out[o]);
   }
 }
