@@ -1,11 +1,9 @@
 #include "veil/layers/batch_norm.h"
 
-#include <cmath>
 #include <functional>
 #include <sstream>
 
 #include "veil/autograd/node.h"
-#include "veil/core/device_check.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/normalization.h"
 
@@ -32,7 +30,6 @@ std::string BatchNorm2d::describe() const {
 }
 
 Tensor BatchNorm2d::forward(const Tensor& input) {
-  require_cpu(input, "BatchNorm2d");
   VEIL_CHECK(input.dim() == 4 && input.size(1) == num_features_)
       << describe() << " expects input [B, " << num_features_ << ", H, W], got " << input.shape();
   VEIL_CHECK(input.dtype() == running_mean_.dtype())
@@ -55,32 +52,13 @@ Tensor BatchNorm2d::forward(const Tensor& input) {
       const Tensor g_rows = gx_hat.transpose(0, 1).contiguous();
       return normalization::normalize_rows_backward(g_rows, stats, channels).transpose(0, 1).contiguous();
     };
-    const double* mean = stats.mean.data<double>();
-    const double* var = stats.var.data<double>();
-    const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
-    dispatch_floating(running_mean_.dtype(), "BatchNorm2d running statistics", [&]<typename T>() {
-      T* rm = running_mean_.data<T>();
-      T* rv = running_var_.data<T>();
-      for (std::int64_t c = 0; c < channels; ++c) {
-        rm[c] = static_cast<T>((1 - momentum_) * rm[c] + momentum_ * mean[c]);
-        rv[c] = static_cast<T>((1 - momentum_) * rv[c] + momentum_ * var[c] * unbias);
-      }
-    });
+    normalization::update_running_stats(stats, count, momentum_, running_mean_, running_var_);
   } else {
     // Fixed statistics make normalisation a per-channel affine map:
     // x_hat = x * rstd_c - mean_c * rstd_c, and dx = gx_hat * rstd_c.
-    Tensor scale = Tensor::empty({channels}, input.dtype()), shift = Tensor::empty({channels}, input.dtype());
-    dispatch_floating(input.dtype(), "BatchNorm2d eval", [&]<typename T>() {
-      const T* rm = running_mean_.data<T>();
-      const T* rv = running_var_.data<T>();
-      for (std::int64_t c = 0; c < channels; ++c) {
-        const double rstd = 1.0 / std::sqrt(static_cast<double>(rv[c]) + eps_);
-        scale.data<T>()[c] = static_cast<T>(rstd);
-        shift.data<T>()[c] = static_cast<T>(-rm[c] * rstd);
-      }
-    });
-    x_hat = normalization::apply_affine(input.detach(), scale, shift, layout);
-    input_grad = [scale, layout](const Tensor& gx_hat) {
+    const normalization::ChannelAffine fixed = normalization::running_stats_affine(running_mean_, running_var_, eps_);
+    x_hat = normalization::apply_affine(input.detach(), fixed.scale, fixed.shift, layout);
+    input_grad = [scale = fixed.scale, layout](const Tensor& gx_hat) {
       return normalization::apply_affine(gx_hat, scale, Tensor(), layout);
     };
   }

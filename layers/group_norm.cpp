@@ -3,7 +3,6 @@
 #include <sstream>
 
 #include "veil/autograd/node.h"
-#include "veil/core/device_check.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/normalization.h"
 
@@ -34,7 +33,6 @@ std::vector<Tensor> GroupNorm::per_sample_parameters() const {
 }
 
 Tensor GroupNorm::forward(const Tensor& input) {
-  require_cpu(input, "GroupNorm");
   VEIL_CHECK(input.dim() >= 2 && input.size(1) == num_channels_)
       << describe() << " expects input [B, " << num_channels_ << ", *], got " << input.shape();
   VEIL_CHECK(!weight_.defined() || input.dtype() == weight_.dtype())

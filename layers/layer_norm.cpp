@@ -4,7 +4,6 @@
 #include <sstream>
 
 #include "veil/autograd/node.h"
-#include "veil/core/device_check.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/normalization.h"
 
@@ -35,7 +34,6 @@ std::vector<Tensor> LayerNorm::per_sample_parameters() const {
 }
 
 Tensor LayerNorm::forward(const Tensor& input) {
-  require_cpu(input, "LayerNorm");
   const int k = static_cast<int>(normalized_shape_.size());
   VEIL_CHECK(input.dim() > k && std::equal(normalized_shape_.begin(), normalized_shape_.end(), input.shape().end() - k))
       << describe() << " expects input [B, ..., " << normalized_shape_ << "], got " << input.shape();

@@ -6,6 +6,7 @@
 #include "veil/core/compare.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/batch_norm.h"
+#include "veil/core/normalization_kernels.h"
 
 using namespace veil;
 using namespace veil::testing;
@@ -110,4 +111,25 @@ TEST_CASE("BatchNorm2d mixes examples and has no per-sample rule", "[layers][bat
   Tensor(x.slice(0, 1, 2)).mul_(3.0);
   const Tensor after = layer(x).slice(0, 0, 1).contiguous();
   REQUIRE(max_abs_diff(before, after) > 1e-3);
+}
+
+TEST_CASE("BatchNorm2d's running-statistics kernels follow their formulas", "[layers][batch_norm]") {
+  const Tensor x_rows = Tensor::uniform({3, 10}, -2.0, 2.0, 9, 0, DType::Float64);
+  const normalization::RowStats stats = normalization::normalize_rows(x_rows, 3, 1e-5);
+  Tensor running_mean = Tensor::from_vector<double>({0.5, -1.0, 2.0}, {3});
+  Tensor running_var = Tensor::from_vector<double>({1.0, 2.0, 0.25}, {3});
+  normalization::update_running_stats(stats, 10, 0.1, running_mean, running_var);
+  const auto mean = stats.mean.to_vector<double>(), var = stats.var.to_vector<double>();
+  const auto rm = running_mean.to_vector<double>(), rv = running_var.to_vector<double>();
+  const std::vector<double> old_mean{0.5, -1.0, 2.0}, old_var{1.0, 2.0, 0.25};
+  for (int c = 0; c < 3; ++c) {
+    CHECK(rm[c] == Approx(0.9 * old_mean[c] + 0.1 * mean[c]).epsilon(1e-15));
+    CHECK(rv[c] == Approx(0.9 * old_var[c] + 0.1 * var[c] * 10.0 / 9.0).epsilon(1e-15));
+  }
+  const normalization::ChannelAffine fixed = normalization::running_stats_affine(running_mean, running_var, 1e-5);
+  const auto scale = fixed.scale.to_vector<double>(), shift = fixed.shift.to_vector<double>();
+  for (int c = 0; c < 3; ++c) {
+    CHECK(scale[c] == Approx(1.0 / std::sqrt(rv[c] + 1e-5)).epsilon(1e-15));
+    CHECK(shift[c] == Approx(-rm[c] * scale[c]).epsilon(1e-15));
+  }
 }
