@@ -1,7 +1,7 @@
 // concat and index_select.
 #include "veil/autograd/node.h"
-#include "veil/core/device_check.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/index_kernels.h"
 
 namespace veil {
 
@@ -38,36 +38,9 @@ Tensor concat(const std::vector<Tensor>& tensors, int dim) {
 }
 
 Tensor index_select(const Tensor& a, const Tensor& indices) {
-  require_cpu(a, "index_select");
-  VEIL_CHECK(indices.dtype() == DType::Int64) << "index_select needs int64 indices, got " << indices.dtype();
-  VEIL_CHECK(a.dim() >= 1) << "index_select on a scalar";
-  const Tensor src = a.detach().contiguous();
-  const Tensor idx = indices.contiguous();
-  const std::int64_t rows = a.size(0);
-  const std::int64_t width = rows == 0 ? 0 : a.numel() / rows;
-  Shape shape = idx.shape();
-  for (int k = 1; k < a.dim(); ++k) shape.push_back(a.shape()[k]);
-  Tensor out = Tensor::empty(shape, a.dtype());
-  const std::int64_t* pi = idx.data<std::int64_t>();
-  for (std::int64_t i = 0; i < idx.numel(); ++i)
-    VEIL_CHECK(pi[i] >= 0 && pi[i] < rows) << "index " << pi[i] << " out of range for " << rows << " rows";
-  dispatch_all(a.dtype(), "index_select", [&]<typename T>() {
-    const T* ps = src.data<T>();
-    T* po = out.data<T>();
-    for (std::int64_t i = 0; i < idx.numel(); ++i) std::copy(ps + pi[i] * width, ps + (pi[i] + 1) * width, po + i * width);
-  });
-  const Shape a_shape = a.shape();
-  return autograd::record_op("index_select", out, {a}, [idx, a_shape, width](const Tensor& g) {
-    Tensor grad = Tensor::zeros(a_shape, g.dtype());
-    const Tensor gc = g.contiguous();
-    const std::int64_t* pi = idx.data<std::int64_t>();
-    dispatch_floating(g.dtype(), "index_select backward", [&]<typename T>() {
-      const T* pg = gc.data<T>();
-      T* pd = grad.data<T>();
-      for (std::int64_t i = 0; i < idx.numel(); ++i)
-        for (std::int64_t j = 0; j < width; ++j) pd[pi[i] * width + j] += pg[i * width + j];
-    });
-    return std::vector<Tensor>{grad};
+  Tensor out = index_select_kernel(a.detach(), indices);
+  return autograd::record_op("index_select", out, {a}, [idx = indices.contiguous(), a_shape = a.shape()](const Tensor& g) {
+    return std::vector<Tensor>{index_select_backward_kernel(g, idx, a_shape)};
   });
 }
 

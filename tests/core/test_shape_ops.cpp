@@ -5,6 +5,7 @@
 
 #include "support/core_check.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/index_kernels.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
@@ -129,4 +130,13 @@ TEST_CASE("concat and index_select with zero-size inputs", "[shape][empty]") {
   REQUIRE(index_select(Tensor::zeros({0, 5}), none).shape() == Shape{0, 5});
   REQUIRE(index_select(Tensor::zeros({3, 0}), Tensor::from_vector<std::int64_t>({2, 1}, {2})).shape() ==
           Shape{2, 0});
+}
+
+TEST_CASE("index kernels: gather rows and add them back in index order", "[shape]") {
+  const Tensor src = rand({4, 2}, 70);
+  const Tensor idx = Tensor::from_vector<std::int64_t>({3, 0, 3}, {3});
+  const auto gathered = values(index_select_kernel(src, idx)), s = values(src);
+  CHECK(gathered == std::vector<double>{s[6], s[7], s[0], s[1], s[6], s[7]});
+  const Tensor g = Tensor::from_vector<double>({1, 2, 3, 4, 5, 6}, {3, 2});
+  CHECK(values(index_select_backward_kernel(g, idx, {4, 2})) == std::vector<double>{3, 4, 0, 0, 0, 0, 6, 8});
 }
