@@ -267,3 +267,14 @@ TEST_CASE("fills are identical for any thread count and follow the fill rule", "
   other = uniform_fill<float>(n, PhiloxState{99, 4, 1001, 0}, -1.0, 1.0);
   CHECK(std::equal(other.begin(), other.end() - 4, f1.begin() + 4));
 }
+
+TEST_CASE("tensor fills refuse integer and non-contiguous tensors", "[philox]") {
+  const PhiloxState at{1, 2, 0, 0};
+  CHECK_THROWS_AS(philox_fill_uniform_(Tensor::empty({4}, DType::Int64), at, 0.0, 1.0), Error);
+  CHECK_THROWS_AS(philox_add_normal_(Tensor::zeros({4, 3}).transpose(0, 1), at, 1.0), Error);
+  const Tensor mask = Tensor::empty({9}, DType::Float64);
+  philox_bernoulli_mask_(mask, at, 0.25, 4.0 / 3.0);
+  const std::vector<float> u = uniform_fill<float>(9, at, 0.0, 1.0);
+  const std::vector<double> m = mask.to_vector<double>();
+  for (int i = 0; i < 9; ++i) CHECK(m[i] == (u[i] >= 0.25 ? 4.0 / 3.0 : 0.0));
+}
