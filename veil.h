@@ -25,7 +25,7 @@
 #include "veil/autograd/ops.h"
 #include "veil/autograd/gradcheck.h"
 
-// Layers, models, losses, optimizers, checkpoints.
+// Layers, models, losses, checkpoints.
 #include "veil/layers/activations.h"
 #include "veil/layers/conv2d.h"
 #include "veil/layers/dropout.h"
@@ -36,14 +36,15 @@
 #include "veil/layers/linear.h"
 #include "veil/layers/losses.h"
 #include "veil/layers/module.h"
-#include "veil/layers/optimizer.h"
 #include "veil/layers/per_sample.h"
 #include "veil/layers/pooling.h"
 #include "veil/layers/sample_conv_net.h"
 #include "veil/layers/sequential.h"
 #include "veil/layers/safetensors.h"
 #include "veil/layers/serialization.h"
-#include "veil/layers/validator.h"
+
+// Optimizers.
+#include "veil/optim/optimizer.h"
 
 // Differential privacy.
 #include "veil/privacy/accountant.h"
@@ -56,6 +57,7 @@
 #include "veil/privacy/privacy_ledger.h"
 #include "veil/privacy/prv_accountant.h"
 #include "veil/privacy/rdp_accountant.h"
+#include "veil/privacy/validator.h"
 
 // Data.
 #include "veil/data/data_loader.h"

@@ -30,9 +30,9 @@
 #include "veil/core/file_io.h"
 #include "veil/core/parallel.h"
 #include "veil/layers/losses.h"
-#include "veil/layers/optimizer.h"
+#include "veil/optim/optimizer.h"
 #include "veil/layers/sample_conv_net.h"
-#include "veil/layers/validator.h"
+#include "veil/privacy/validator.h"
 #include "veil/privacy/dp_optimizer.h"
 
 namespace {

@@ -25,7 +25,7 @@
 #include "veil/core/error.h"
 #include "veil/privacy/accountant.h"
 #include "veil/privacy/noise_calibration.h"
-#include "veil/privacy/poisson_schedule.h"
+#include "veil/data/poisson_schedule.h"
 
 namespace {
 

@@ -34,6 +34,7 @@
 #include "veil/layers/serialization.h"
 #include "veil/privacy/accountant.h"
 #include "veil/privacy/privacy_engine.h"
+#include "veil/privacy/training_checkpoint.h"
 
 using namespace veil;
 
@@ -102,20 +103,17 @@ void write_json(const std::string& path, const Config& c, const std::string& dat
   write_file_atomically(path, summary.dump() + "\n", "summary");
 }
 
-Checkpoint make_checkpoint(Module& model, Optimizer& optimizer, const privacy::PrivacyLedger* ledger,
-                           std::int64_t epoch, std::int64_t global_step, const Config& c) {
+// The run's state (Note [Saved training state]) plus this app's settings
+// that a resume must repeat.
+Checkpoint make_checkpoint(Module& model, const TrainingState& state, std::int64_t epoch, const Config& c) {
   Checkpoint ck;
   for (auto& [name, t] : model.state_dict()) ck.tensors["model." + name] = t;
-  for (auto& [name, t] : optimizer.state())
-    if (t.defined()) ck.tensors["optimizer." + name] = t;
+  store_training_state(ck, state);
   ck.fields["epoch"] = std::to_string(epoch);
-  ck.fields["global_step"] = std::to_string(global_step);
-  ck.fields["optimizer"] = optimizer.kind();
   ck.fields["secure"] = c.secure ? "1" : "0";
   if (!c.secure) ck.fields["seed"] = std::to_string(c.seed);
   ck.fields["batch_size"] = std::to_string(c.batch_size);
   ck.fields["dp"] = c.dp() ? "1" : "0";
-  if (ledger) ck.fields["privacy_ledger"] = ledger->to_string();
   return ck;
 }
 
@@ -232,14 +230,13 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   if (!c.resume.empty()) {
     const Checkpoint ck = load_checkpoint(c.resume);
     const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
-    for (const char* name : {"epoch", "global_step", "dp", "secure", "batch_size", "optimizer"}) field(name);
+    for (const char* name : {"epoch", "dp", "secure", "batch_size", "optimizer"}) field(name);
     // Another optimizer's state would be dropped or misread.
     if (field("optimizer") != inner.kind())
       throw Error("checkpoint " + c.resume + " was written with --optimizer " + field("optimizer") + ", not " +
                   inner.kind());
     if (field("dp") != (c.dp() ? "1" : "0"))
       throw Error("checkpoint " + c.resume + " was written with" + (c.dp() ? "out" : "") + " DP; resume with the same mode");
-    if (c.dp()) field("privacy_ledger");
     // A secure run continued with a seed would become reproducible from
     // there on; a seeded run continued in secure mode would be neither one.
     if (field("secure") == "1" && !c.secure)
@@ -256,34 +253,26 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     if (field("batch_size") != std::to_string(c.batch_size))
       throw Error("checkpoint " + c.resume + " was written with --batch-size " + field("batch_size") + ", not " +
                   std::to_string(c.batch_size));
+    const TrainingState saved = read_training_state(ck, c.resume, inner, c.dp());
     StateDict state;
-    OptimizerState opt_state = inner.state();
-    std::size_t known = 0;
-    for (auto& [name, t] : ck.tensors)
+    for (auto& [name, t] : ck.tensors) {
       if (name.rfind("model.", 0) == 0) state[name.substr(6)] = t;
-    for (auto& [name, t] : opt_state) {
-      auto it = ck.tensors.find("optimizer." + name);
-      t = it == ck.tensors.end() ? Tensor() : it->second;
-      known += t.defined();
+      else if (name.rfind("optimizer.", 0) != 0)
+        throw Error("checkpoint " + c.resume + " holds tensors that are neither this model's nor its optimizer's");
     }
-    if (state.size() + known != ck.tensors.size())
-      throw Error("checkpoint " + c.resume + " holds tensors that are neither this model's nor its optimizer's");
     try {
       model.load_state_dict(state);
-      inner.load_state(opt_state);
+      if (c.dp()) priv.optimizer->load_state(saved);
+      else inner.load_state(saved.optimizer);
     } catch (const Error& error) {
       throw Error("checkpoint " + c.resume + " does not fit this model and optimizer: " + error.what());
     }
-    const auto count = [&](const std::string& name) {
-      std::int64_t value = -1;
-      const std::string& text = field(name);
-      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (ec != std::errc() || end != text.data() + text.size() || value < 0)
-        throw Error("checkpoint " + c.resume + " has a malformed field '" + name + "': '" + text + "'");
-      return value;
-    };
-    const std::int64_t epoch = count("epoch");
-    global_step = count("global_step");
+    std::int64_t epoch = -1;
+    const std::string& epoch_text = field("epoch");
+    const auto [end, ec] = std::from_chars(epoch_text.data(), epoch_text.data() + epoch_text.size(), epoch);
+    if (ec != std::errc() || end != epoch_text.data() + epoch_text.size() || epoch < 0)
+      throw Error("checkpoint " + c.resume + " has a malformed field 'epoch': '" + epoch_text + "'");
+    global_step = saved.steps;
     // A run stops at or before the end of the epoch it saves, so a larger
     // step count (or an epoch whose end overflows) was not written by a run.
     std::int64_t epoch_end = 0;
@@ -292,22 +281,6 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       throw Error("checkpoint " + c.resume + " is inconsistent: its global_step " + std::to_string(global_step) +
                   " does not lie in its epoch " + std::to_string(epoch));
     first_epoch = epoch + 1;
-    if (c.dp()) {
-      privacy::PrivacyLedger ledger;
-      try {
-        ledger = privacy::PrivacyLedger::from_string(field("privacy_ledger"));
-      } catch (const Error& error) {
-        throw Error("checkpoint " + c.resume + " holds an unreadable privacy ledger: " + error.what());
-      }
-      // Every step the run took is in the ledger: one that holds fewer would
-      // report less privacy spent than was spent.
-      if (ledger.total_steps() != global_step)
-        throw Error("checkpoint " + c.resume + " is inconsistent: its privacy ledger holds " +
-                    std::to_string(ledger.total_steps()) + " steps but it was written at step " +
-                    std::to_string(global_step));
-      priv.optimizer->ledger() = std::move(ledger);
-      priv.optimizer->set_steps_taken(global_step);
-    }
     ddp.check_in_sync();  // every rank read the same checkpoint
     std::cout << "Resumed from " << c.resume << " at epoch " << first_epoch << ", step " << global_step << std::endl;
     if (first_epoch >= c.epochs)
@@ -414,9 +387,11 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     }
     ddp.check_in_sync();  // the replicas must not have drifted apart
     if (group.rank() != 0) continue;  // one copy of every file
-    if (!c.checkpoint.empty())
-      save_checkpoint(c.checkpoint, make_checkpoint(model, inner, c.dp() ? &priv.optimizer->ledger() : nullptr, epoch,
-                                                    global_step, c));
+    if (!c.checkpoint.empty()) {
+      const TrainingState state =
+          c.dp() ? priv.optimizer->state() : TrainingState{inner.kind(), inner.state(), global_step, std::nullopt};
+      save_checkpoint(c.checkpoint, make_checkpoint(model, state, epoch, c));
+    }
     if (!c.json.empty()) write_json(c.json, c, where.name, c.dp() ? sigma : 0.0, group.size(), figures);
     if (!c.save_model.empty()) save_safetensors(c.save_model, model.state_dict(), {{"format", "pt"}});
   }

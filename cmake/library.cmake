@@ -3,7 +3,7 @@
 #   *.cu, *_cuda.cpp  only with VEIL_WITH_CUDA
 #   *_mpi.cpp         only with VEIL_WITH_MPI
 #   *_nccl.cpp, *_nccl.cu only with VEIL_WITH_NCCL
-set(veil_modules core autograd layers privacy distributed data)
+set(veil_modules core autograd layers optim privacy distributed data)
 set(veil_sources "")
 foreach(module IN LISTS veil_modules)
   file(GLOB_RECURSE module_sources CONFIGURE_DEPENDS

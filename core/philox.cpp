@@ -6,19 +6,8 @@ namespace veil {
 
 uint64_t philox_stream(PhiloxPurpose purpose, uint64_t id) {
   VEIL_CHECK(id < (uint64_t{1} << 56)) << "Philox stream id " << id << " does not fit in 56 bits";
-  return (static_cast<uint64_t>(purpose) << 56) | id;
+  return (static_cast<uint64_t>(purpose.value) << 56) | id;
 }
-
-namespace detail {
-
-void check_fill_start(int64_t n, const PhiloxState& at) {
-  VEIL_CHECK(n >= 0) << "fill of " << n << " elements";
-  // A fill owns whole blocks; a half-read block belongs to a sequential reader.
-  VEIL_CHECK(at.lane == 0) << "a Philox fill starts on a block boundary, got lane " << at.lane
-                           << " (use Philox::take_blocks)";
-}
-
-}  // namespace detail
 
 Philox::Philox(uint64_t seed, uint64_t stream) : state_{seed, stream, 0, 0} {}
 
@@ -80,26 +69,6 @@ PhiloxState Philox::take_blocks(uint64_t blocks) {
   state_.offset += blocks;
   cached_ = false;
   return start;
-}
-
-void philox_fill_uniform(float* out, int64_t n, const PhiloxState& at, float lo, float hi) {
-  philox_for_each<kPhiloxFloatsPerBlock>(n, at, philox_uniform_float4,
-                                         [=](int64_t i, float u) { out[i] = lo + (hi - lo) * u; });
-}
-
-void philox_fill_uniform(double* out, int64_t n, const PhiloxState& at, double lo, double hi) {
-  philox_for_each<kPhiloxDoublesPerBlock>(n, at, philox_uniform_double2,
-                                          [=](int64_t i, double u) { out[i] = lo + (hi - lo) * u; });
-}
-
-void philox_fill_normal(float* out, int64_t n, const PhiloxState& at, float mean, float std) {
-  philox_for_each<kPhiloxFloatsPerBlock>(n, at, philox_normal_float4,
-                                         [=](int64_t i, float z) { out[i] = mean + std * z; });
-}
-
-void philox_fill_normal(double* out, int64_t n, const PhiloxState& at, double mean, double std) {
-  philox_for_each<kPhiloxDoublesPerBlock>(n, at, philox_normal_double2,
-                                          [=](int64_t i, double z) { out[i] = mean + std * z; });
 }
 
 }  // namespace veil

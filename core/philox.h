@@ -21,12 +21,10 @@
 // Scaled values may differ in the last ulp where nvcc contracts a * b + c into
 // an FMA, and normals where the device log/sqrt/sin/cos differ from the host
 // libm (a few ulps).
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "veil/core/host_device.h"
-#include "veil/core/parallel.h"
 
 namespace veil {
 
@@ -151,16 +149,18 @@ constexpr uint64_t philox_blocks(int64_t n, int64_t per_block) {
   return static_cast<uint64_t>((n + per_block - 1) / per_block);
 }
 
-// Purposes that share a seed; each owns the top byte of the stream word
-// (Note [Philox streams]). Add new purposes at the end, never renumber:
-// checkpoints and reproducibility depend on these values.
-enum class PhiloxPurpose : uint8_t {
-  kGeneral = 0,
-  kGaussianNoise = 1,
-  kPoissonSampling = 2,
-  kShuffle = 3,
-  kDropout = 4,  // id: the Dropout layer's training-forward counter
+// Who draws from a stream: the top byte of the stream word (Note [Philox
+// streams]). Each module defines the purposes it draws from in its own
+// header, next to the code that draws (layers/dropout.h,
+// privacy/gaussian_noise.h, data/poisson_sampler.h, data/shuffle_sampler.h);
+// a test checks that no two share a value. Never renumber one: checkpoints
+// and reproducibility depend on these values.
+struct PhiloxPurpose {
+  uint8_t value;
+  bool operator==(const PhiloxPurpose&) const = default;
+  static const PhiloxPurpose kGeneral;  // Tensor::uniform / Tensor::normal
 };
+inline constexpr PhiloxPurpose PhiloxPurpose::kGeneral{0};
 
 // The stream word for `purpose` and an id < 2^56 (throws otherwise).
 uint64_t philox_stream(PhiloxPurpose purpose, uint64_t id);
@@ -176,7 +176,7 @@ struct PhiloxState {
 };
 
 // A sequential reader of one stream, for host code that draws a few numbers
-// at a time (samplers, shuffles). Bulk tensor fills use philox_fill_* below.
+// at a time (samplers, shuffles). Bulk tensor fills are core/philox_kernels.h.
 class Philox {
  public:
   explicit Philox(uint64_t seed, uint64_t stream = 0);
@@ -206,38 +206,5 @@ class Philox {
   Philox4x32Block block_{};  // block state_.offset, valid when cached_
   bool cached_ = false;
 };
-
-// Runs values(block) on every block a fill of n elements starting at `at`
-// touches and hands element i to sink(i, value), following the fill rule of
-// Note [Philox streams] with PerBlock values per block. Parallel over blocks
-// with OpenMP; element i depends only on i, so the result does not depend on
-// the number of threads. `at.lane` must be 0.
-template <int64_t PerBlock, typename Values, typename Sink>
-void philox_for_each(int64_t n, const PhiloxState& at, Values values, Sink sink);
-
-// out[i] = lo + (hi - lo) * u_i with u_i uniform in [0, 1).
-void philox_fill_uniform(float* out, int64_t n, const PhiloxState& at, float lo, float hi);
-void philox_fill_uniform(double* out, int64_t n, const PhiloxState& at, double lo, double hi);
-// out[i] = mean + std * z_i with z_i standard normal.
-void philox_fill_normal(float* out, int64_t n, const PhiloxState& at, float mean, float std);
-void philox_fill_normal(double* out, int64_t n, const PhiloxState& at, double mean, double std);
-
-namespace detail {
-void check_fill_start(int64_t n, const PhiloxState& at);
-}  // namespace detail
-
-template <int64_t PerBlock, typename Values, typename Sink>
-void philox_for_each(int64_t n, const PhiloxState& at, Values values, Sink sink) {
-  detail::check_fill_start(n, at);
-  const auto blocks = static_cast<int64_t>(philox_blocks(n, PerBlock));
-  parallel_for(blocks, 1024, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const auto value = values(philox_block(at.seed, at.stream, at.offset + static_cast<uint64_t>(b)));
-      const int64_t first = b * PerBlock;
-      const int64_t count = std::min(PerBlock, n - first);
-      for (int64_t j = 0; j < count; ++j) sink(first + j, value.v[j]);
-    }
-  });
-}
 
 }  // namespace veil

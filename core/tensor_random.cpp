@@ -1,6 +1,5 @@
 // Random tensor creation through the Philox fills.
-#include "veil/core/philox.h"
-#include "veil/core/tensor.h"
+#include "veil/core/philox_kernels.h"
 
 namespace veil {
 
@@ -16,9 +15,7 @@ Tensor Tensor::uniform(const Shape& shape, double lo, double hi, std::uint64_t s
                        DType dtype) {
   VEIL_CHECK(lo <= hi) << "uniform: lower bound " << lo << " above upper bound " << hi;
   Tensor t = empty(shape, dtype);
-  dispatch_floating(dtype, "uniform", [&]<typename T>() {
-    philox_fill_uniform(t.data<T>(), t.numel(), general_stream(seed, stream), static_cast<T>(lo), static_cast<T>(hi));
-  });
+  philox_fill_uniform_(t, general_stream(seed, stream), lo, hi);
   return t;
 }
 
@@ -26,9 +23,7 @@ Tensor Tensor::normal(const Shape& shape, double mean, double std, std::uint64_t
                       DType dtype) {
   VEIL_CHECK(std >= 0) << "normal: standard deviation " << std << " is negative";
   Tensor t = empty(shape, dtype);
-  dispatch_floating(dtype, "normal", [&]<typename T>() {
-    philox_fill_normal(t.data<T>(), t.numel(), general_stream(seed, stream), static_cast<T>(mean), static_cast<T>(std));
-  });
+  philox_fill_normal_(t, general_stream(seed, stream), mean, std);
   return t;
 }
 

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "veil/core/error.h"
-#include "veil/privacy/poisson_schedule.h"
+#include "veil/data/poisson_schedule.h"
 
 namespace veil::data {
 
@@ -57,7 +57,7 @@ std::string DataLoader::describe() const {
 namespace {
 
 double sample_rate_of(const DataLoader& loader) {
-  return privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last()).sample_rate;
+  return data::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last()).sample_rate;
 }
 
 }  // namespace

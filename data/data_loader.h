@@ -6,14 +6,14 @@
 // shuffling, optional drop-last). DPDataLoader turns one into the Poisson
 // loader DP-SGD's accounting assumes: each example is included in each step
 // independently with probability q = 1/len(loader) (as Opacus), so batch sizes
-// vary and may be 0; an epoch is len(loader) steps (privacy::poisson_schedule,
+// vary and may be 0; an epoch is len(loader) steps (data::poisson_schedule,
 // the rule dp_accountant uses too).
 #include <functional>
 #include <memory>
 
 #include "veil/data/tensor_dataset.h"
-#include "veil/privacy/poisson_sampler.h"
-#include "veil/privacy/shuffle_sampler.h"
+#include "veil/data/poisson_sampler.h"
+#include "veil/data/shuffle_sampler.h"
 
 namespace veil::data {
 

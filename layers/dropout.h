@@ -6,7 +6,7 @@
 //   y = x * m / (1 - p),  m_j ~ Bernoulli(1 - p) independently;  dy/dx = m / (1 - p).
 //
 // Masks come from Philox (Note [Philox streams]) keyed by `seed`, in the
-// streams of PhiloxPurpose::kDropout (never those that initialise weights
+// streams of kDropoutPurpose (never those that initialise weights
 // with the same seed), with the stream id a counter that advances on every
 // training forward: successive calls draw different masks, and two Dropouts
 // built with the same seed draw the same sequence. The mask depends only on
@@ -15,9 +15,13 @@
 // the mask sequence where it stopped.
 #include <cstdint>
 
+#include "veil/core/philox.h"
 #include "veil/layers/module.h"
 
 namespace veil {
+
+// Dropout masks' streams; the id is the training-forward counter.
+inline constexpr PhiloxPurpose kDropoutPurpose{4};
 
 class Dropout : public Module {
  public:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "veil/core/clip_kernels.h"
+#include "veil/core/elementwise.h"
 #include "veil/core/error.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/per_sample_math.h"
@@ -11,8 +13,6 @@ namespace veil {
 
 namespace {
 constexpr double kNormStabiliser = 1e-6;  // as Opacus: C / (n + 1e-6)
-
-double clip_factor(double threshold, double norm) { return std::min(1.0, threshold / (norm + kNormStabiliser)); }
 
 // The distinct parameters of `layers` in first-seen order, and for each
 // layer the index of each of its parameters in that list.
@@ -92,25 +92,22 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
     sq_norms[u] = per_sample::row_sq_norms(shared_sums[u]);
   }
 
+  // Each example's norm over all parameters, summed in parameter order.
   // Squares are >= 0, so the total is finite exactly when every part is.
-  stats.norms.assign(batch, 0.0);
-  for (const Tensor& n : sq_norms) {
-    const double* p = n.data<double>();
-    for (std::int64_t i = 0; i < batch; ++i) stats.norms[i] += p[i];
-  }
-  std::vector<bool> dropped(batch, false);
+  Tensor totals = Tensor::zeros({batch}, DType::Float64, sq_norms.empty() ? Device::cpu() : sq_norms[0].device());
+  for (const Tensor& n : sq_norms) binary_kernel_(BinaryKind::Add, totals, n);
+  unary_kernel_(UnaryKind::Sqrt, totals);
+  stats.norms = totals.to(Device::cpu()).to_vector<double>();
   for (std::int64_t i = 0; i < batch; ++i) {
-    stats.norms[i] = std::sqrt(stats.norms[i]);
     if (std::isfinite(stats.norms[i])) continue;
-    // min(1, C / NaN) would be 1 and let the gradient through unclipped.
     VEIL_CHECK(config.non_finite == NonFinitePolicy::Zero)
         << "example " << i << " of the batch has a non-finite gradient norm (" << stats.norms[i]
         << "); the loss or the model produced NaN or inf";
-    dropped[i] = true;
     ++stats.non_finite_examples;
   }
 
-  // Clipping factors: one vector for all parameters (flat) or one each.
+  // Clipping factors (0 for a non-finite example): one vector for all
+  // parameters (flat) or one each.
   std::vector<bool> clipped(batch, false);
   std::vector<Tensor> coeffs(count);
   for (std::size_t u = 0; u < count; ++u) {
@@ -118,15 +115,11 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
       coeffs[u] = coeffs[0];
       continue;
     }
-    coeffs[u] = Tensor::empty({batch}, DType::Float64);
-    double* c = coeffs[u].data<double>();
-    const double* pn = sq_norms[u].data<double>();
-    for (std::int64_t i = 0; i < batch; ++i) {
-      c[i] = dropped[i]                ? 0.0
-             : config.per_layer()      ? clip_factor(config.per_parameter_norms[u], std::sqrt(pn[i]))
-                                       : clip_factor(config.max_grad_norm, stats.norms[i]);
-      clipped[i] = clipped[i] || (!dropped[i] && c[i] < 1.0);
-    }
+    coeffs[u] = config.per_layer() ? clip_factors(unary_kernel(UnaryKind::Sqrt, sq_norms[u]), totals,
+                                                  config.per_parameter_norms[u], kNormStabiliser)
+                                   : clip_factors(totals, totals, config.max_grad_norm, kNormStabiliser);
+    const std::vector<double> c = coeffs[u].to(Device::cpu()).to_vector<double>();
+    for (std::int64_t i = 0; i < batch; ++i) clipped[i] = clipped[i] || (std::isfinite(stats.norms[i]) && c[i] < 1.0);
   }
 
   for (std::size_t l = 0; l < layers.size(); ++l) {

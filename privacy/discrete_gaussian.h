@@ -9,7 +9,7 @@
 // see docs/secure_noise.md).
 #include <cstdint>
 
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
 
 namespace veil {
 

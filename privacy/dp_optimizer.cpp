@@ -94,13 +94,11 @@ void DPOptimizer::accumulate_microbatch() {
 void DPOptimizer::add_noise() {
   const double std = options_.noise_multiplier * options_.clipping.sensitivity();
   for (std::size_t k = 0; k < parameters_.size(); ++k) {
-    Tensor grad = parameters_[k].grad();
-    VEIL_CHECK(grad.dtype() == DType::Float32) << "DP noise is implemented for float32 gradients, got " << grad.dtype();
     const NoiseSource source = options_.secure_mode
                                    ? NoiseSource::secure(*secure_rng_)
                                    : NoiseSource::philox(options_.noise_seed, static_cast<std::uint64_t>(steps_),
                                                          static_cast<std::uint32_t>(k));
-    add_gaussian_noise(grad.data<float>(), grad.numel(), std, source);
+    add_gaussian_noise_(parameters_[k].grad(), std, source);
   }
 }
 
@@ -140,6 +138,26 @@ void DPOptimizer::step() {
   ledger_.record(options_.sample_rate, options_.noise_multiplier);  // sigma 0 too: epsilon is then infinite
   ++steps_;
   zero_grad();
+}
+
+TrainingState DPOptimizer::state() const {
+  return TrainingState{optimizer_->kind(), optimizer_->state(), steps_, ledger_};
+}
+
+void DPOptimizer::load_state(const TrainingState& state) {
+  VEIL_CHECK(state.optimizer_kind == optimizer_->kind())
+      << "DPOptimizer: the saved state is a " << state.optimizer_kind << " optimizer's, this one is "
+      << optimizer_->kind();
+  VEIL_CHECK(state.steps >= 0) << "DPOptimizer: the saved step count " << state.steps << " is negative";
+  VEIL_CHECK(state.ledger.has_value()) << "DPOptimizer: the saved state has no privacy ledger";
+  // Every step taken is in the ledger: one that holds fewer would report
+  // less privacy spent than was spent.
+  VEIL_CHECK(state.ledger->total_steps() == state.steps)
+      << "privacy ledger holds " << state.ledger->total_steps() << " steps but it was written at step "
+      << state.steps;
+  optimizer_->load_state(state.optimizer);  // checks, then commits
+  steps_ = state.steps;
+  ledger_ = *state.ledger;
 }
 
 }  // namespace veil

@@ -24,13 +24,15 @@
 // it also refuses a step for which no per-sample gradients were recorded.
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "veil/layers/module.h"
-#include "veil/layers/optimizer.h"
+#include "veil/optim/optimizer.h"
 #include "veil/privacy/clipping.h"
 #include "veil/privacy/gradient_reducer.h"
 #include "veil/privacy/privacy_ledger.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
 
 namespace veil {
 
@@ -41,6 +43,21 @@ struct DPOptimizerOptions {
   double sample_rate = 0;          // q, recorded in the ledger
   std::uint64_t noise_seed = 0;    // Philox key of the noise (ignored in secure mode)
   bool secure_mode = false;        // OS-seeded CSPRNG + discrete Gaussian noise
+};
+
+// Note [Saved training state]
+// What a run needs to continue exactly where it stopped, kept together so
+// that no caller assembles it field by field: the inner optimizer's kind and
+// buffers, the steps taken (also the sampler's position: the batch of step t
+// is PoissonSampler::sample(t), a function of (seed, t)), and the privacy
+// ledger, which must hold exactly one record per step. A plain (non-DP)
+// run saves the same minus the ledger. privacy/training_checkpoint.h stores
+// it in a Checkpoint.
+struct TrainingState {
+  std::string optimizer_kind;  // Optimizer::kind()
+  OptimizerState optimizer;    // Optimizer::state()
+  std::int64_t steps = 0;
+  std::optional<privacy::PrivacyLedger> ledger;  // DP runs only
 };
 
 // Called before each step with the ledger as it would be after the step;
@@ -67,6 +84,15 @@ class DPOptimizer {
   privacy::PrivacyLedger& ledger() { return ledger_; }
   std::int64_t steps_taken() const { return steps_; }
   void set_steps_taken(std::int64_t steps) { steps_ = steps; }
+  // Note [Saved training state]; the ledger is always present. Taken
+  // between steps (nothing pending), it resumes bit for bit: a fresh
+  // DPOptimizer over the same model and options, given load_state(state()),
+  // takes the same next steps as the one it came from.
+  TrainingState state() const;
+  // Throws veil::Error, changing nothing, when the state is another
+  // optimizer kind's, has no ledger, a ledger whose step count is not
+  // `steps`, or buffers that do not fit the parameters.
+  void load_state(const TrainingState& state);
   // Statistics of the last clipped micro-batch.
   const ClippingStats& last_clipping() const { return last_clipping_; }
   // Examples dropped for non-finite gradients since construction (see

@@ -4,7 +4,9 @@
 #include <mutex>
 
 #include "veil/core/error.h"
+#include "veil/core/lattice_kernels.h"
 #include "veil/core/parallel.h"
+#include "veil/core/philox_kernels.h"
 #include "veil/privacy/discrete_gaussian.h"
 
 namespace veil {
@@ -17,9 +19,10 @@ constexpr int kSecureGridBits = 24;
 // sampled in parallel from independent keystreams.
 constexpr int64_t kSecureChunk = 4096;
 
-// Calls sink(i, z) with independent z ~ N_Z(0, sigma2) for i in [0, n).
-template <typename Sink>
-void for_each_discrete_gaussian(int64_t n, uint64_t sigma2, SecureRng& rng, Sink sink) {
+// n independent draws of N_Z(0, sigma2), each chunk from its own generator
+// split off rng.
+Tensor discrete_gaussian_steps(int64_t n, uint64_t sigma2, SecureRng& rng) {
+  std::vector<int64_t> steps(static_cast<std::size_t>(n));
   std::mutex rng_mutex;
   auto split = [&] {
     std::lock_guard<std::mutex> lock(rng_mutex);
@@ -30,9 +33,10 @@ void for_each_discrete_gaussian(int64_t n, uint64_t sigma2, SecureRng& rng, Sink
     for (int64_t c = c0; c < c1; ++c) {
       SecureRng local = split();
       const int64_t end = std::min(n, (c + 1) * kSecureChunk);
-      for (int64_t i = c * kSecureChunk; i < end; ++i) sink(i, discrete_gaussian(sigma2, 1, local));
+      for (int64_t i = c * kSecureChunk; i < end; ++i) steps[i] = discrete_gaussian(sigma2, 1, local);
     }
   });
+  return Tensor::from_vector(steps, {n});
 }
 
 }  // namespace
@@ -40,7 +44,7 @@ void for_each_discrete_gaussian(int64_t n, uint64_t sigma2, SecureRng& rng, Sink
 PhiloxState noise_stream(uint64_t seed, uint64_t step, uint32_t param_index) {
   VEIL_CHECK(step < (uint64_t{1} << 32)) << "noise step " << step << " does not fit in 32 bits";
   VEIL_CHECK(param_index < (uint32_t{1} << 24)) << "parameter index " << param_index << " does not fit in 24 bits";
-  return PhiloxState{seed, philox_stream(PhiloxPurpose::kGaussianNoise, (step << 24) | param_index), 0, 0};
+  return PhiloxState{seed, philox_stream(kGaussianNoisePurpose, (step << 24) | param_index), 0, 0};
 }
 
 NoiseSource NoiseSource::philox(uint64_t seed, uint64_t step, uint32_t param_index) {
@@ -68,32 +72,25 @@ SecureNoiseGrid secure_noise_grid(double std) {
   return SecureNoiseGrid{granularity, sigma2};
 }
 
-void secure_gaussian_noise(float* out, int64_t n, double std, SecureRng& rng) {
+Tensor secure_gaussian_noise(int64_t n, double std, SecureRng& rng) {
   VEIL_CHECK(n >= 0) << "noise for " << n << " elements";
   const SecureNoiseGrid grid = secure_noise_grid(std);
-  for_each_discrete_gaussian(n, grid.sigma2, rng, [&](int64_t i, int64_t z) {
-    out[i] = static_cast<float>(static_cast<double>(z) * grid.granularity);
-  });
+  // Zero snaps to grid point 0, so this is Z_i * granularity rounded to float.
+  Tensor noise = Tensor::zeros({n});
+  lattice_snap_add_(noise, discrete_gaussian_steps(n, grid.sigma2, rng), grid.granularity);
+  return noise;
 }
 
-void add_gaussian_noise(float* data, int64_t n, double std, const NoiseSource& source) {
-  VEIL_CHECK(n >= 0) << "noise for " << n << " elements";
+void add_gaussian_noise_(const Tensor& grad, double std, const NoiseSource& source) {
   VEIL_CHECK(std::isfinite(std) && std >= 0) << "noise std must be finite and >= 0, got " << std;
   if (std == 0) return;
   if (!source.is_secure()) {
-    philox_for_each<kPhiloxDoublesPerBlock>(n, source.philox_, philox_normal_double2, [=](int64_t i, double z) {
-      data[i] = static_cast<float>(data[i] + std * z);
-    });
+    philox_add_normal_(grad, source.philox_, std);
     return;
   }
   const SecureNoiseGrid grid = secure_noise_grid(std);
-  for_each_discrete_gaussian(n, grid.sigma2, *source.secure_, [&](int64_t i, int64_t z) {
-    // Grid point plus noise is an integer times a power of two, exact in
-    // double below 2^53 grid steps; beyond that and in the cast to float it
-    // is rounded, and rounding an exactly noised value is post-processing.
-    const double snapped = std::nearbyint(static_cast<double>(data[i]) / grid.granularity);
-    data[i] = static_cast<float>((snapped + static_cast<double>(z)) * grid.granularity);
-  });
+  const Tensor steps = discrete_gaussian_steps(grad.numel(), grid.sigma2, *source.secure_).to(grad.device());
+  lattice_snap_add_(grad, steps, grid.granularity);
 }
 
 }  // namespace veil

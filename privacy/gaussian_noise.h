@@ -6,7 +6,7 @@
 // Philox (default). Reproducible: the noise of step `step` for parameter
 // tensor `param_index` (its position in the model's parameter list) is
 // element-wise Philox output at noise_stream(seed, step, param_index):
-//   key = seed, stream = philox_stream(kGaussianNoise, step * 2^24 + param_index),
+//   key = seed, stream = philox_stream(kGaussianNoisePurpose, step * 2^24 + param_index),
 //   offset = 0,
 // one double Box-Muller pair per block (Note [Philox streams]). Every
 // (step, parameter) owns a whole 2^64-block stream, so no two ever overlap,
@@ -19,9 +19,13 @@
 #include <cstdint>
 
 #include "veil/core/philox.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
+#include "veil/core/tensor.h"
 
 namespace veil {
+
+// The noise's Philox streams (Note [Philox streams]).
+inline constexpr PhiloxPurpose kGaussianNoisePurpose{1};
 
 // The Philox position of the noise for (step, param_index); step < 2^32,
 // param_index < 2^24 (throws otherwise).
@@ -37,16 +41,19 @@ class NoiseSource {
   bool is_secure() const { return secure_ != nullptr; }
 
  private:
-  friend void add_gaussian_noise(float* data, int64_t n, double std, const NoiseSource& source);
+  friend void add_gaussian_noise_(const Tensor& grad, double std, const NoiseSource& source);
   PhiloxState philox_{};
   SecureRng* secure_ = nullptr;
 };
 
-// data[i] += N(0, std^2) noise from `source`, for i in [0, n); std >= 0 and
-// finite (std == 0 leaves data untouched). In secure mode data[i] is first
-// rounded to the grid of secure_noise_grid(std). Parallel with OpenMP; the
-// Philox result does not depend on the number of threads.
-void add_gaussian_noise(float* data, int64_t n, double std, const NoiseSource& source);
+// grad += N(0, std^2) noise from `source`, element-wise, on grad's device;
+// grad contiguous and floating, std >= 0 and finite (std == 0 leaves grad
+// untouched). Philox: grad[i] = T(grad[i] + std * z_i) with the double
+// normals of noise_stream (core/philox_kernels.h). Secure: grad is first
+// rounded to the grid of secure_noise_grid(std) (core/lattice_kernels.h);
+// the discrete Gaussian steps are drawn on the host, in parallel chunks.
+// The Philox result does not depend on the number of threads.
+void add_gaussian_noise_(const Tensor& grad, double std, const NoiseSource& source);
 
 // Secure mode's lattice for a given std: noise = Z * granularity with
 // Z ~ N_Z(0, sigma2). granularity is the power of two 2^(floor(log2 std) - 24),
@@ -59,9 +66,10 @@ struct SecureNoiseGrid {
 };
 SecureNoiseGrid secure_noise_grid(double std);
 
-// out[i] = Z_i * granularity (rounded to float) for i in [0, n), the secure
-// noise alone; std > 0. Adding these to data in floating point would bring
-// the attack back: use add_gaussian_noise with a secure source for that.
-void secure_gaussian_noise(float* out, int64_t n, double std, SecureRng& rng);
+// The secure noise alone: float32 [n] on the CPU, element i = Z_i *
+// granularity rounded to float; std > 0. Adding these to data in floating
+// point would bring the attack back: use add_gaussian_noise_ with a secure
+// source for that.
+Tensor secure_gaussian_noise(int64_t n, double std, SecureRng& rng);
 
 }  // namespace veil

@@ -4,9 +4,9 @@
 #include <sstream>
 
 #include "veil/core/error.h"
-#include "veil/layers/validator.h"
+#include "veil/privacy/validator.h"
 #include "veil/privacy/noise_calibration.h"
-#include "veil/privacy/poisson_schedule.h"
+#include "veil/data/poisson_schedule.h"
 
 namespace veil {
 
@@ -64,8 +64,8 @@ PrivateTraining PrivacyEngine::make_private_with_epsilon(Module& model, std::uni
                                                          double target_delta, std::int64_t epochs,
                                                          double max_grad_norm, const MakePrivateOptions& options) {
   VEIL_CHECK(epochs > 0) << "make_private_with_epsilon: epochs must be positive, got " << epochs;
-  const privacy::PoissonSchedule schedule =
-      privacy::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last());
+  const data::PoissonSchedule schedule =
+      data::poisson_schedule(loader.dataset().size(), loader.batch_size(), loader.drop_last());
   const double sigma = privacy::noise_for_epsilon(target_epsilon, target_delta, schedule.sample_rate,
                                                   schedule.steps(static_cast<double>(epochs)), accountant_);
   PrivateTraining out = make_private(model, std::move(optimizer), loader, sigma, max_grad_norm, options);

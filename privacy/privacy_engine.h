@@ -13,7 +13,7 @@
 //
 // make_private validates the model (no BatchNorm, every parametric layer has
 // a per-sample rule), turns on per-sample recording, replaces the loader by a
-// Poisson loader with q = 1/len(loader) (privacy::poisson_schedule), and wraps
+// Poisson loader with q = 1/len(loader) (data::poisson_schedule), and wraps
 // the optimizer in a DPOptimizer that divides by the expected batch size q*N.
 // With a reducer (distributed/), q and q*N stay global: each worker
 // Poisson-samples its own shard at rate q and the clipped sums are added over

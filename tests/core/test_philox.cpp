@@ -8,6 +8,7 @@
 
 #include "veil/core/error.h"
 #include "veil/core/philox.h"
+#include "veil/core/philox_kernels.h"
 
 using namespace veil;
 
@@ -57,6 +58,21 @@ double normal_ks_distance(std::vector<T> x) {
     d = std::max({d, cdf - i / n, (i + 1) / n - cdf});
   }
   return d;
+}
+
+// A Philox fill of n elements through the tensor op, read back.
+template <typename T>
+std::vector<T> uniform_fill(int64_t n, const PhiloxState& at, double lo, double hi) {
+  Tensor t = Tensor::empty({n}, dtype_of<T>);
+  philox_fill_uniform_(t, at, lo, hi);
+  return t.to_vector<T>();
+}
+
+template <typename T>
+std::vector<T> normal_fill(int64_t n, const PhiloxState& at, double mean, double std) {
+  Tensor t = Tensor::empty({n}, dtype_of<T>);
+  philox_fill_normal_(t, at, mean, std);
+  return t.to_vector<T>();
 }
 
 }  // namespace
@@ -130,16 +146,16 @@ TEST_CASE("take_blocks hands out whole blocks and moves past them", "[philox]") 
   CHECK(rng.state() == PhiloxState{3, 0, 6, 0});
 
   std::vector<float> out(20);
-  philox_fill_uniform(out.data(), 20, fill, 0.0f, 1.0f);
+  out = uniform_fill<float>(20, fill, 0.0, 1.0);
   for (int i = 0; i < 20; ++i) CHECK(out[i] == uniform_float_co(philox_block(3, 0, 1 + i / 4).v[i % 4]));
-  CHECK_NOTHROW(philox_fill_uniform(out.data(), 20, rng.state(), 0.0f, 1.0f));
-  CHECK_THROWS_AS(philox_fill_uniform(out.data(), 4, PhiloxState{3, 0, 0, 1}, 0.0f, 1.0f), Error);
+  CHECK_NOTHROW(uniform_fill<float>(20, rng.state(), 0.0, 1.0));
+  CHECK_THROWS_AS(uniform_fill<float>(4, PhiloxState{3, 0, 0, 1}, 0.0, 1.0), Error);
 }
 
-TEST_CASE("philox_stream keeps purposes apart and rejects ids over 56 bits", "[philox]") {
+TEST_CASE("philox_stream puts the purpose in the top byte and rejects ids over 56 bits", "[philox]") {
   CHECK(philox_stream(PhiloxPurpose::kGeneral, 5) == 5);
-  CHECK(philox_stream(PhiloxPurpose::kPoissonSampling, 5) == ((uint64_t{2} << 56) | 5));
-  CHECK(philox_stream(PhiloxPurpose::kGaussianNoise, 5) != philox_stream(PhiloxPurpose::kShuffle, 5));
+  CHECK(philox_stream(PhiloxPurpose{2}, 5) == ((uint64_t{2} << 56) | 5));
+  CHECK(philox_stream(PhiloxPurpose{1}, 5) != philox_stream(PhiloxPurpose{3}, 5));
   CHECK_THROWS_AS(philox_stream(PhiloxPurpose::kGeneral, uint64_t{1} << 56), Error);
 }
 
@@ -164,7 +180,7 @@ TEST_CASE("next_below is uniform over small ranges", "[philox]") {
 TEST_CASE("uniform fills have the moments and shape of U[lo, hi)", "[philox]") {
   const int64_t n = 1 << 20;
   std::vector<float> f(n);
-  philox_fill_uniform(f.data(), n, PhiloxState{2024, 1, 0, 0}, 0.0f, 1.0f);
+  f = uniform_fill<float>(n, PhiloxState{2024, 1, 0, 0}, 0.0, 1.0);
   const Moments mf = moments(f);
   CHECK(std::abs(mf.mean - 0.5) < 5 * std::sqrt(1.0 / 12 / n));
   CHECK(std::abs(mf.var - 1.0 / 12) < 5 * 7.5e-5);
@@ -175,7 +191,7 @@ TEST_CASE("uniform fills have the moments and shape of U[lo, hi)", "[philox]") {
   CHECK(*std::max_element(f.begin(), f.end()) < 1.0f);
 
   std::vector<double> d(n);
-  philox_fill_uniform(d.data(), n, PhiloxState{2024, 2, 0, 0}, -3.0, 5.0);
+  d = uniform_fill<double>(n, PhiloxState{2024, 2, 0, 0}, -3.0, 5.0);
   const Moments md = moments(d);
   CHECK(std::abs(md.mean - 1.0) < 5 * 8 * std::sqrt(1.0 / 12 / n));
   CHECK(std::abs(md.var - 64.0 / 12) < 5 * 64 * 7.5e-5);
@@ -186,14 +202,14 @@ TEST_CASE("uniform fills have the moments and shape of U[lo, hi)", "[philox]") {
 TEST_CASE("normal fills have the moments and shape of N(mean, std^2)", "[philox]") {
   const int64_t n = 200000;
   std::vector<float> f(n);
-  philox_fill_normal(f.data(), n, PhiloxState{7, 3, 0, 0}, 0.0f, 1.0f);
+  f = normal_fill<float>(n, PhiloxState{7, 3, 0, 0}, 0.0, 1.0);
   const Moments mf = moments(f);
   CHECK(std::abs(mf.mean) < 5 / std::sqrt(n));
   CHECK(std::abs(mf.var - 1.0) < 5 * std::sqrt(2.0 / n));
   CHECK(normal_ks_distance(f) < 1.95 / std::sqrt(n));  // KS alpha = 0.001
 
   std::vector<double> d(n);
-  philox_fill_normal(d.data(), n, PhiloxState{7, 4, 0, 0}, 2.0, 3.0);
+  d = normal_fill<double>(n, PhiloxState{7, 4, 0, 0}, 2.0, 3.0);
   const Moments md = moments(d);
   CHECK(std::abs(md.mean - 2.0) < 5 * 3.0 / std::sqrt(n));
   CHECK(std::abs(md.var - 9.0) < 5 * 9.0 * std::sqrt(2.0 / n));
@@ -219,15 +235,15 @@ TEST_CASE("fills are identical for any thread count and follow the fill rule", "
   std::vector<float> f1(n), f2(n), n1(n), n2(n);
   std::vector<double> d1(n), d2(n), dn1(n), dn2(n);
   omp_set_num_threads(1);
-  philox_fill_uniform(f1.data(), n, at, -1.0f, 1.0f);
-  philox_fill_normal(n1.data(), n, at, 0.0f, 1.0f);
-  philox_fill_uniform(d1.data(), n, at, -1.0, 1.0);
-  philox_fill_normal(dn1.data(), n, at, 0.0, 1.0);
+  f1 = uniform_fill<float>(n, at, -1.0, 1.0);
+  n1 = normal_fill<float>(n, at, 0.0, 1.0);
+  d1 = uniform_fill<double>(n, at, -1.0, 1.0);
+  dn1 = normal_fill<double>(n, at, 0.0, 1.0);
   omp_set_num_threads(2);
-  philox_fill_uniform(f2.data(), n, at, -1.0f, 1.0f);
-  philox_fill_normal(n2.data(), n, at, 0.0f, 1.0f);
-  philox_fill_uniform(d2.data(), n, at, -1.0, 1.0);
-  philox_fill_normal(dn2.data(), n, at, 0.0, 1.0);
+  f2 = uniform_fill<float>(n, at, -1.0, 1.0);
+  n2 = normal_fill<float>(n, at, 0.0, 1.0);
+  d2 = uniform_fill<double>(n, at, -1.0, 1.0);
+  dn2 = normal_fill<double>(n, at, 0.0, 1.0);
   omp_set_num_threads(saved_threads);
   CHECK(f1 == f2);
   CHECK(n1 == n2);
@@ -244,10 +260,21 @@ TEST_CASE("fills are identical for any thread count and follow the fill rule", "
 
   // A different seed, stream or offset changes the values.
   std::vector<float> other(n);
-  philox_fill_uniform(other.data(), n, PhiloxState{100, 4, 1000, 0}, -1.0f, 1.0f);
+  other = uniform_fill<float>(n, PhiloxState{100, 4, 1000, 0}, -1.0, 1.0);
   CHECK(other != f1);
-  philox_fill_uniform(other.data(), n, PhiloxState{99, 5, 1000, 0}, -1.0f, 1.0f);
+  other = uniform_fill<float>(n, PhiloxState{99, 5, 1000, 0}, -1.0, 1.0);
   CHECK(other != f1);
-  philox_fill_uniform(other.data(), n, PhiloxState{99, 4, 1001, 0}, -1.0f, 1.0f);
+  other = uniform_fill<float>(n, PhiloxState{99, 4, 1001, 0}, -1.0, 1.0);
   CHECK(std::equal(other.begin(), other.end() - 4, f1.begin() + 4));
+}
+
+TEST_CASE("tensor fills refuse integer and non-contiguous tensors", "[philox]") {
+  const PhiloxState at{1, 2, 0, 0};
+  CHECK_THROWS_AS(philox_fill_uniform_(Tensor::empty({4}, DType::Int64), at, 0.0, 1.0), Error);
+  CHECK_THROWS_AS(philox_add_normal_(Tensor::zeros({4, 3}).transpose(0, 1), at, 1.0), Error);
+  const Tensor mask = Tensor::empty({9}, DType::Float64);
+  philox_bernoulli_mask_(mask, at, 0.25, 4.0 / 3.0);
+  const std::vector<float> u = uniform_fill<float>(9, at, 0.0, 1.0);
+  const std::vector<double> m = mask.to_vector<double>();
+  for (int i = 0; i < 9; ++i) CHECK(m[i] == (u[i] >= 0.25 ? 4.0 / 3.0 : 0.0));
 }

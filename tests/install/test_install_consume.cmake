@@ -31,7 +31,8 @@ file(RENAME ${WORK_DIR}/staged ${WORK_DIR}/prefix)
 set(prefix ${WORK_DIR}/prefix)
 
 foreach(expected IN ITEMS ${INCLUDEDIR}/veil/veil.h ${INCLUDEDIR}/veil/core/tensor.h
-                          ${INCLUDEDIR}/veil/privacy/privacy_engine.h ${LIBDIR}/cmake/veil/veilConfig.cmake
+                          ${INCLUDEDIR}/veil/privacy/privacy_engine.h ${INCLUDEDIR}/veil/optim/optimizer.h
+                          ${LIBDIR}/cmake/veil/veilConfig.cmake
                           ${LIBDIR}/cmake/veil/veilConfigVersion.cmake ${LIBDIR}/cmake/veil/veilTargets.cmake
                           ${LIBDIR}/pkgconfig/veil.pc)
   if(NOT EXISTS ${prefix}/${expected})

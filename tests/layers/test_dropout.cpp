@@ -3,7 +3,7 @@
 
 #include "veil/core/compare.h"
 #include "veil/autograd/ops.h"
-#include "veil/core/philox.h"
+#include "veil/core/philox_kernels.h"
 #include "veil/layers/dropout.h"
 #include "veil/layers/linear.h"
 
@@ -92,9 +92,10 @@ TEST_CASE("Dropout masks come from the dropout streams, not the weight-initialis
   const Tensor x = Tensor::ones({n});
   for (std::uint64_t call = 0; call < 2; ++call) {
     const auto y = dropout(x).to_vector<double>();
-    // Expected: uniforms of Philox stream (kDropout, call) under the seed.
-    std::vector<float> u(n);
-    philox_fill_uniform(u.data(), n, PhiloxState{seed, philox_stream(PhiloxPurpose::kDropout, call), 0, 0}, 0.0f, 1.0f);
+    // Expected: uniforms of Philox stream (kDropoutPurpose, call) under the seed.
+    const Tensor uniforms = Tensor::empty({n});
+    philox_fill_uniform_(uniforms, PhiloxState{seed, philox_stream(kDropoutPurpose, call), 0, 0}, 0.0, 1.0);
+    const std::vector<float> u = uniforms.to_vector<float>();
     // What the general stream (Tensor::uniform, weight initialisation) would give.
     const auto general = Tensor::uniform({n}, 0.0, 1.0, seed, call).to_vector<float>();
     std::int64_t agree_general = 0;

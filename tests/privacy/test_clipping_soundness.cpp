@@ -19,7 +19,7 @@
 #include "veil/layers/losses.h"
 #include "veil/layers/per_sample_math.h"
 #include "veil/layers/sample_conv_net.h"
-#include "veil/layers/validator.h"
+#include "veil/privacy/validator.h"
 #include "veil/privacy/dp_optimizer.h"
 
 using namespace veil;

@@ -7,7 +7,7 @@
 
 #include "veil/core/error.h"
 #include "veil/privacy/discrete_gaussian.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
 
 using namespace veil;
 

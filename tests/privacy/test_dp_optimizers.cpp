@@ -136,9 +136,9 @@ std::vector<std::vector<double>> reference_dp_gradient(const std::vector<std::ve
   }
   for (std::size_t k = 0; k < sum.size(); ++k) {
     if (sigma > 0) {
-      std::vector<float> noise(sum[k].size(), 0.0f);
-      add_gaussian_noise(noise.data(), static_cast<std::int64_t>(noise.size()), sigma * clip,
-                         NoiseSource::philox(seed, step, static_cast<std::uint32_t>(k)));
+      const Tensor noise_tensor = Tensor::zeros({static_cast<std::int64_t>(sum[k].size())});
+      add_gaussian_noise_(noise_tensor, sigma * clip, NoiseSource::philox(seed, step, static_cast<std::uint32_t>(k)));
+      const std::vector<float> noise = noise_tensor.to_vector<float>();
       for (std::size_t j = 0; j < noise.size(); ++j) sum[k][j] += noise[j];
     }
     for (double& g : sum[k]) g /= expected_batch;
@@ -367,9 +367,9 @@ TEST_CASE("Per-layer clipping: sensitivity sqrt(sum C_p^2) sets the noise std", 
   std::vector<double> recovered;
   for (std::size_t k = 0; k < after.size(); ++k) {
     const auto b = before[k].to_vector<double>(), a = after[k].to_vector<double>();
-    std::vector<float> noise(b.size(), 0.0f);
-    add_gaussian_noise(noise.data(), static_cast<std::int64_t>(noise.size()), sigma * s,
-                       NoiseSource::philox(seed, 0, static_cast<std::uint32_t>(k)));
+    const Tensor noise_tensor = Tensor::zeros({static_cast<std::int64_t>(b.size())});
+    add_gaussian_noise_(noise_tensor, sigma * s, NoiseSource::philox(seed, 0, static_cast<std::uint32_t>(k)));
+    const std::vector<float> noise = noise_tensor.to_vector<float>();
     for (std::size_t j = 0; j < b.size(); ++j) {
       const double r = (b[j] - a[j]) * expected_batch / lr;
       recovered.push_back(r);

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "veil/core/error.h"
-#include "veil/core/philox.h"
+#include "veil/core/philox_kernels.h"
 #include "veil/privacy/gaussian_noise.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
 
 using namespace veil;
 
@@ -36,9 +36,16 @@ double correlation(const std::vector<float>& a, const std::vector<float>& b) {
 }
 
 std::vector<float> philox_noise(int64_t n, double std, uint64_t seed, uint64_t step, uint32_t param) {
-  std::vector<float> x(n, 0.0f);
-  add_gaussian_noise(x.data(), n, std, NoiseSource::philox(seed, step, param));
-  return x;
+  const Tensor x = Tensor::zeros({n});
+  add_gaussian_noise_(x, std, NoiseSource::philox(seed, step, param));
+  return x.to_vector<float>();
+}
+
+// data + noise through the tensor op, read back.
+std::vector<float> noised(const std::vector<float>& data, double std, const NoiseSource& source) {
+  const Tensor t = Tensor::from_vector(data, {static_cast<int64_t>(data.size())});
+  add_gaussian_noise_(t, std, source);
+  return t.to_vector<float>();
 }
 
 SecureRng test_rng(uint8_t tag) {
@@ -53,7 +60,7 @@ TEST_CASE("noise_stream packs (step, parameter) into disjoint Philox streams", "
   const PhiloxState a = noise_stream(5, 3, 7);
   CHECK(a.seed == 5);
   CHECK(a.offset == 0);
-  CHECK(a.stream == philox_stream(PhiloxPurpose::kGaussianNoise, (uint64_t{3} << 24) | 7));
+  CHECK(a.stream == philox_stream(kGaussianNoisePurpose, (uint64_t{3} << 24) | 7));
   CHECK(noise_stream(5, 3, 8).stream != a.stream);
   CHECK(noise_stream(5, 4, 7).stream != a.stream);
   CHECK_THROWS_AS(noise_stream(5, uint64_t{1} << 32, 0), Error);
@@ -85,23 +92,24 @@ TEST_CASE("Philox noise is added to the data, follows the fill rule, ignores thr
   std::vector<float> one = data, two = data;
   const int saved = omp_get_max_threads();
   omp_set_num_threads(1);
-  add_gaussian_noise(one.data(), n, 0.5, NoiseSource::philox(9, 1, 1));
+  one = noised(one, 0.5, NoiseSource::philox(9, 1, 1));
   omp_set_num_threads(2);
-  add_gaussian_noise(two.data(), n, 0.5, NoiseSource::philox(9, 1, 1));
+  two = noised(two, 0.5, NoiseSource::philox(9, 1, 1));
   omp_set_num_threads(saved);
   CHECK(one == two);
 
-  std::vector<double> z(n);
-  philox_fill_normal(z.data(), n, noise_stream(9, 1, 1), 0.0, 1.0);
+  const Tensor normals = Tensor::empty({n}, DType::Float64);
+  philox_fill_normal_(normals, noise_stream(9, 1, 1), 0.0, 1.0);
+  const std::vector<double> z = normals.to_vector<double>();
   int mismatches = 0;
   for (int64_t i = 0; i < n; ++i) mismatches += one[i] != static_cast<float>(data[i] + 0.5 * z[i]);
   CHECK(mismatches == 0);
 
   std::vector<float> untouched = data;
-  add_gaussian_noise(untouched.data(), n, 0.0, NoiseSource::philox(9, 1, 1));
+  untouched = noised(untouched, 0.0, NoiseSource::philox(9, 1, 1));
   CHECK(untouched == data);
-  CHECK_THROWS_AS(add_gaussian_noise(untouched.data(), n, -1.0, NoiseSource::philox(9, 1, 1)), Error);
-  CHECK_THROWS_AS(add_gaussian_noise(untouched.data(), n, NAN, NoiseSource::philox(9, 1, 1)), Error);
+  CHECK_THROWS_AS(noised(untouched, -1.0, NoiseSource::philox(9, 1, 1)), Error);
+  CHECK_THROWS_AS(noised(untouched, NAN, NoiseSource::philox(9, 1, 1)), Error);
 }
 
 TEST_CASE("secure_noise_grid is a power of two 2^-24 below std and never shrinks the variance",
@@ -126,8 +134,7 @@ TEST_CASE("secure noise lies on the grid with mean 0 and variance std^2", "[gaus
   SecureRng rng = test_rng(1);
   const int64_t n = 40000;
   const double std = 1.7;
-  std::vector<float> noise(n);
-  secure_gaussian_noise(noise.data(), n, std, rng);
+  const std::vector<float> noise = secure_gaussian_noise(n, std, rng).to_vector<float>();
   const Stats s = stats(noise);
   CHECK(std::abs(s.mean) < 5 * std / std::sqrt(n));
   CHECK(std::abs(s.var - std * std) < 5 * std * std * std::sqrt(2.0 / n));
@@ -160,14 +167,14 @@ TEST_CASE("secure add depends on the input only through its grid point", "[gauss
   omp_set_num_threads(1);
   std::vector<float> secure_a = a, secure_b = b;
   SecureRng rng_a = test_rng(2), rng_b = test_rng(2);
-  add_gaussian_noise(secure_a.data(), n, std, NoiseSource::secure(rng_a));
-  add_gaussian_noise(secure_b.data(), n, std, NoiseSource::secure(rng_b));
+  secure_a = noised(secure_a, std, NoiseSource::secure(rng_a));
+  secure_b = noised(secure_b, std, NoiseSource::secure(rng_b));
   omp_set_num_threads(saved);
   CHECK(secure_a == secure_b);
 
   std::vector<float> naive_a = a, naive_b = b;
-  add_gaussian_noise(naive_a.data(), n, std, NoiseSource::philox(1, 1, 1));
-  add_gaussian_noise(naive_b.data(), n, std, NoiseSource::philox(1, 1, 1));
+  naive_a = noised(naive_a, std, NoiseSource::philox(1, 1, 1));
+  naive_b = noised(naive_b, std, NoiseSource::philox(1, 1, 1));
   CHECK(naive_a != naive_b);
 
   // Every output is a grid point, whatever the input's low bits were.
@@ -182,7 +189,7 @@ TEST_CASE("secure add has mean 0 and variance std^2 around the data", "[gaussian
   const int64_t n = 40000;
   const double std = 0.3;
   std::vector<float> data(n, 5.0f);
-  add_gaussian_noise(data.data(), n, std, NoiseSource::secure(rng));
+  data = noised(data, std, NoiseSource::secure(rng));
   const Stats s = stats(data);
   CHECK(std::abs(s.mean - 5.0) < 5 * std / std::sqrt(n));
   CHECK(std::abs(s.var - std * std) < 5 * std * std * std::sqrt(2.0 / n));

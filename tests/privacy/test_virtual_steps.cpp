@@ -203,8 +203,7 @@ TEST_CASE("Virtual steps add the noise once per logical step, keyed by (seed, st
   for (std::size_t k = 0; k < micro.params.size(); ++k) {
     const Tensor& p = micro.params[k];
     Tensor noise = Tensor::zeros(p.shape());
-    add_gaussian_noise(noise.data<float>(), noise.numel(), sigma * c,
-                       NoiseSource::philox(seed, 0, static_cast<std::uint32_t>(k)));
+    add_gaussian_noise_(noise, sigma * c, NoiseSource::philox(seed, 0, static_cast<std::uint32_t>(k)));
     const auto expected = noise.to_vector<double>();
     const auto noisy = p.to_vector<double>(), noiseless = clean.params[k].to_vector<double>();
     for (std::size_t j = 0; j < expected.size(); ++j) {

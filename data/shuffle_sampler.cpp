@@ -1,4 +1,4 @@
-#include "veil/privacy/shuffle_sampler.h"
+#include "veil/data/shuffle_sampler.h"
 
 #include <algorithm>
 #include <numeric>
@@ -18,7 +18,7 @@ ShuffleSampler::ShuffleSampler(int64_t dataset_size, int64_t batch_size, uint64_
 std::vector<int64_t> ShuffleSampler::permutation(uint64_t epoch) const {
   std::vector<int64_t> order(static_cast<size_t>(dataset_size_));
   std::iota(order.begin(), order.end(), int64_t{0});
-  Philox rng(seed_, philox_stream(PhiloxPurpose::kShuffle, epoch));
+  Philox rng(seed_, philox_stream(kShufflePurpose, epoch));
   for (int64_t i = dataset_size_ - 1; i > 0; --i) {
     const auto j = static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(i) + 1));
     std::swap(order[i], order[j]);

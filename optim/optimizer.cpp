@@ -1,12 +1,11 @@
-#include "veil/layers/optimizer.h"
+#include "veil/optim/optimizer.h"
 
 #include <cmath>
 #include <sstream>
 
 #include "veil/autograd/grad_mode.h"
-#include "veil/core/device_check.h"
 #include "veil/core/error.h"
-#include "veil/core/parallel.h"
+#include "veil/core/optimizer_kernels.h"
 
 namespace veil {
 
@@ -22,16 +21,13 @@ void Optimizer::zero_grad() {
 
 namespace {
 
-// Runs fn(param, grad, n) on raw float data for each parameter with a grad.
+// Runs fn(k, param, grad) for each parameter with a grad.
 template <typename Fn>
 void for_each_with_grad(const std::vector<Tensor>& params, const Fn& fn) {
   for (std::size_t k = 0; k < params.size(); ++k) {
     const Tensor& p = params[k];
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    require_cpu(p, "optimizer step");
-    VEIL_CHECK(p.is_contiguous() && g.is_contiguous() && g.dtype() == p.dtype())
-        << "optimizer step needs contiguous parameters and gradients of the same dtype";
     fn(k, p, g);
   }
 }
@@ -75,25 +71,10 @@ std::string SGD::describe() const {
 void SGD::step() {
   NoGradGuard no_grad;
   for_each_with_grad(parameters_, [&](std::size_t k, const Tensor& p, const Tensor& grad) {
-    dispatch_floating(p.dtype(), "SGD", [&]<typename T>() {
-      T* w = p.data<T>();
-      const T* g = grad.data<T>();
-      const std::int64_t n = p.numel();
-      const T lr = static_cast<T>(lr_), wd = static_cast<T>(options_.weight_decay);
-      const T mu = static_cast<T>(options_.momentum), damp = static_cast<T>(1 - options_.dampening);
-      if (options_.momentum == 0) {
-        for (std::int64_t i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
-        return;
-      }
-      const bool first = !momentum_[k].defined();
-      if (first) momentum_[k] = Tensor::zeros(p.shape(), p.dtype());
-      T* buf = momentum_[k].data<T>();
-      for (std::int64_t i = 0; i < n; ++i) {
-        const T d = g[i] + wd * w[i];
-        buf[i] = first ? d : mu * buf[i] + damp * d;  // PyTorch: the first buffer is the gradient
-        w[i] -= lr * (options_.nesterov ? d + mu * buf[i] : buf[i]);
-      }
-    });
+    const bool first = options_.momentum != 0 && !momentum_[k].defined();
+    if (first) momentum_[k] = Tensor::zeros(p.shape(), p.dtype(), p.device());
+    sgd_step_(p, grad, momentum_[k],
+              SgdStep{lr_, options_.weight_decay, options_.momentum, options_.dampening, options_.nesterov, first});
   });
 }
 
@@ -142,25 +123,12 @@ void Adam::step() {
   const double bias2 = 1 - std::pow(options_.beta2, static_cast<double>(steps_));
   for_each_with_grad(parameters_, [&](std::size_t k, const Tensor& p, const Tensor& grad) {
     if (!m_[k].defined()) {
-      m_[k] = Tensor::zeros(p.shape(), p.dtype());
-      v_[k] = Tensor::zeros(p.shape(), p.dtype());
+      m_[k] = Tensor::zeros(p.shape(), p.dtype(), p.device());
+      v_[k] = Tensor::zeros(p.shape(), p.dtype(), p.device());
     }
-    dispatch_floating(p.dtype(), "Adam", [&]<typename T>() {
-      T* w = p.data<T>();
-      const T* g = grad.data<T>();
-      T* m = m_[k].data<T>();
-      T* v = v_[k].data<T>();
-      const double b1 = options_.beta1, b2 = options_.beta2, wd = options_.weight_decay;
-      const double step_size = lr_ / bias1;
-      for (std::int64_t i = 0; i < p.numel(); ++i) {
-        double d = g[i];
-        if (options_.decoupled_weight_decay) w[i] -= static_cast<T>(lr_ * wd * w[i]);
-        else d += wd * w[i];
-        m[i] = static_cast<T>(b1 * m[i] + (1 - b1) * d);
-        v[i] = static_cast<T>(b2 * v[i] + (1 - b2) * d * d);
-        w[i] -= static_cast<T>(step_size * m[i] / (std::sqrt(v[i] / bias2) + options_.eps));
-      }
-    });
+    adam_step_(p, grad, m_[k], v_[k],
+               AdamStep{lr_, options_.beta1, options_.beta2, options_.eps, options_.weight_decay,
+                        options_.decoupled_weight_decay, bias1, bias2});
   });
 }
 

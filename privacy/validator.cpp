@@ -1,4 +1,4 @@
-#include "veil/layers/validator.h"
+#include "veil/privacy/validator.h"
 
 #include <algorithm>
 #include <sstream>

@@ -9,7 +9,7 @@
 // divide N.
 #include <cstdint>
 
-namespace veil::privacy {
+namespace veil::data {
 
 struct PoissonSchedule {
   double sample_rate;           // q = 1 / steps_per_epoch
@@ -25,4 +25,11 @@ struct PoissonSchedule {
 // drop_last, batch_size <= dataset_size (else no full batch exists).
 PoissonSchedule poisson_schedule(std::int64_t dataset_size, std::int64_t batch_size, bool drop_last = false);
 
+}  // namespace veil::data
+
+// The accountant's tools spelled these privacy::PoissonSchedule before the
+// samplers moved to data/; the old names stay valid.
+namespace veil::privacy {
+using data::poisson_schedule;
+using data::PoissonSchedule;
 }  // namespace veil::privacy

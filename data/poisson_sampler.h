@@ -4,7 +4,7 @@
 // accountant assumes. Batch sizes vary and a batch may be empty.
 //
 // Batches are a function of (seed, step) alone: Philox stream
-// philox_stream(kPoissonSampling, step) under key `seed`, read from its
+// philox_stream(kPoissonSamplingPurpose, step) under key `seed`, read from its
 // start. A resumed run gets the same batches without saving any sampler state.
 //
 // Secure mode (make_secure, docs/secure_noise.md): the same walk over a
@@ -23,9 +23,13 @@
 #include <optional>
 #include <vector>
 
-#include "veil/privacy/chacha20.h"
+#include "veil/core/chacha20.h"
+#include "veil/core/philox.h"
 
 namespace veil {
+
+// The Poisson batches' streams; the id is the step.
+inline constexpr PhiloxPurpose kPoissonSamplingPurpose{2};
 
 class PoissonSampler {
  public:

@@ -1,4 +1,4 @@
-#include "veil/privacy/chacha20.h"
+#include "veil/core/chacha20.h"
 
 #include <sodium.h>
 #include <string.h>  // explicit_bzero

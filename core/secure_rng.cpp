@@ -1,4 +1,4 @@
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
 
 #include <sodium.h>
 

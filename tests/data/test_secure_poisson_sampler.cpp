@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "veil/privacy/poisson_sampler.h"
+#include "veil/data/poisson_sampler.h"
 
 using namespace veil;
 

@@ -1,4 +1,4 @@
-#include "veil/privacy/poisson_sampler.h"
+#include "veil/data/poisson_sampler.h"
 
 #include <string.h>  // explicit_bzero
 
@@ -7,7 +7,7 @@
 
 #include "veil/core/error.h"
 #include "veil/core/philox.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/secure_rng.h"
 
 namespace veil {
 
@@ -70,7 +70,7 @@ std::vector<int64_t> PoissonSampler::sample(uint64_t step) const {
     ChaChaUniform rng(*secure_key_, step);
     return walk(rng);
   }
-  Philox rng(seed_, philox_stream(PhiloxPurpose::kPoissonSampling, step));
+  Philox rng(seed_, philox_stream(kPoissonSamplingPurpose, step));
   return walk(rng);
 }
 

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/test_data.h"
-#include "veil/layers/optimizer.h"
+#include "veil/optim/optimizer.h"
 
 using namespace veil;
 

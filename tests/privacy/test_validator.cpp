@@ -10,7 +10,7 @@
 #include "veil/layers/linear.h"
 #include "veil/layers/pooling.h"
 #include "veil/layers/sequential.h"
-#include "veil/layers/validator.h"
+#include "veil/privacy/validator.h"
 
 using namespace veil;
 

@@ -5,12 +5,17 @@
 // analysis does not apply to them; DP-SGD uses PoissonSampler.
 //
 // The order of epoch e is a Fisher-Yates shuffle driven by Philox stream
-// philox_stream(kShuffle, e) under key `seed`, so it is reproducible.
+// philox_stream(kShufflePurpose, e) under key `seed`, so it is reproducible.
 #include <cstdint>
 #include <optional>
 #include <vector>
 
+#include "veil/core/philox.h"
+
 namespace veil {
+
+// The shuffles' streams; the id is the epoch.
+inline constexpr PhiloxPurpose kShufflePurpose{3};
 
 class ShuffleSampler {
  public:

@@ -1,6 +1,6 @@
 #pragma once
 // Randomness for secure mode (docs/secure_noise.md): a ChaCha20 keystream
-// (privacy/chacha20.h) keyed with 256 bits from the operating system. Unlike
+// (core/chacha20.h) keyed with 256 bits from the operating system. Unlike
 // Philox, its output cannot be recomputed from anything in a checkpoint or a
 // log, so the noise of a private run cannot be subtracted again.
 //
@@ -12,7 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "veil/privacy/chacha20.h"
+#include "veil/core/chacha20.h"
 
 namespace veil {
 

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "veil/core/error.h"
-#include "veil/privacy/poisson_sampler.h"
-#include "veil/privacy/shuffle_sampler.h"
+#include "veil/data/poisson_sampler.h"
+#include "veil/data/shuffle_sampler.h"
 
 using namespace veil;
 

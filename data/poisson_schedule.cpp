@@ -1,10 +1,10 @@
-#include "veil/privacy/poisson_schedule.h"
+#include "veil/data/poisson_schedule.h"
 
 #include <cmath>
 
 #include "veil/core/error.h"
 
-namespace veil::privacy {
+namespace veil::data {
 
 std::int64_t PoissonSchedule::steps(double epochs) const {
   VEIL_CHECK(epochs >= 0 && std::isfinite(epochs)) << "epochs must be finite and >= 0, got " << epochs;
@@ -22,4 +22,4 @@ PoissonSchedule poisson_schedule(std::int64_t dataset_size, std::int64_t batch_s
   return {1.0 / static_cast<double>(steps), steps};
 }
 
-}  // namespace veil::privacy
+}  // namespace veil::data

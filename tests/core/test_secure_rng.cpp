@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "veil/core/error.h"
-#include "veil/privacy/chacha20.h"
-#include "veil/privacy/secure_rng.h"
+#include "veil/core/chacha20.h"
+#include "veil/core/secure_rng.h"
 
 using namespace veil;
 

@@ -1,6 +1,6 @@
 #pragma once
 // ChaCha20 keystream blocks of RFC 8439 (section 2.3), the keystream under
-// veil's secure random generator (privacy/secure_rng.h) and the secure Poisson
+// veil's secure random generator (core/secure_rng.h) and the secure Poisson
 // sampler. Computed by libsodium (crypto_stream_chacha20_ietf): cryptography
 // comes from a maintained, reviewed library, not from veil; veil's tests keep
 // checking the RFC's test vectors through this interface.

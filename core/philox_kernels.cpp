@@ -1,0 +1,45 @@
+#include "veil/core/philox_kernels.h"
+
+#include "veil/core/kernel_table.h"
+
+namespace veil {
+
+const PhiloxKernels& cpu_philox_kernels();  // core/cpu/philox_cpu.cpp
+
+const PhiloxKernels& philox_kernels(Device device) {
+  return select_kernels<PhiloxKernels>(device, cpu_philox_kernels(), nullptr, "Philox fill");
+}
+
+namespace {
+
+// A fill owns whole blocks; a half-read block belongs to a sequential reader.
+void check_fill(const Tensor& out, const PhiloxState& at, const char* what) {
+  VEIL_CHECK(at.lane == 0) << "a Philox fill starts on a block boundary, got lane " << at.lane
+                           << " (use Philox::take_blocks)";
+  VEIL_CHECK(is_floating(out.dtype())) << what << " fills floating-point tensors, got " << out.dtype();
+  VEIL_CHECK(out.is_contiguous()) << what << " fills contiguous tensors";
+}
+
+}  // namespace
+
+void philox_fill_uniform_(const Tensor& out, const PhiloxState& at, double lo, double hi) {
+  check_fill(out, at, "uniform");
+  philox_kernels(out.device()).uniform(out, at, lo, hi);
+}
+
+void philox_fill_normal_(const Tensor& out, const PhiloxState& at, double mean, double std) {
+  check_fill(out, at, "normal");
+  philox_kernels(out.device()).normal(out, at, mean, std);
+}
+
+void philox_add_normal_(const Tensor& inout, const PhiloxState& at, double std) {
+  check_fill(inout, at, "normal noise");
+  philox_kernels(inout.device()).add_normal(inout, at, std);
+}
+
+void philox_bernoulli_mask_(const Tensor& out, const PhiloxState& at, double p, double scale) {
+  check_fill(out, at, "Bernoulli mask");
+  philox_kernels(out.device()).bernoulli_mask(out, at, p, scale);
+}
+
+}  // namespace veil
