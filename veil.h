@@ -27,6 +27,7 @@
 
 // Layers, models, losses, checkpoints.
 #include "veil/layers/activations.h"
+#include "veil/layers/conv1d.h"
 #include "veil/layers/conv2d.h"
 #include "veil/layers/dropout.h"
 #include "veil/layers/embedding.h"

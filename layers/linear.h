@@ -5,19 +5,17 @@
 // y [B, D_out] or [B, T, D_out]. Initialisation as PyTorch: W and b uniform
 // in +-1/sqrt(D_in) (Kaiming-uniform with a = sqrt(5)).
 //
-// Per-sample rule (Note [Per-sample gradient routes]), g the output gradient:
-//   dW_i = g_i^T x_i,  db_i = sum_t g_i[t].
-// Ghost norms: T = 1: ||dW_i||^2 = ||g_i||^2 ||x_i||^2; T > 1:
-//   ||dW_i||^2 = <x_i x_i^T, g_i g_i^T>. Weighted sum: one GEMM,
-//   sum_i c_i dW_i = (diag(c) G)^T X over all B*T rows.
+// Per-sample rule: Note [Rows times output gradients] with rows x [B, T,
+// D_in] (T = 1 for a 2-D input), one group: dW_i = g_i^T x_i,
+// db_i = sum_t g_i[t]; ghost norms ||g_i||^2 ||x_i||^2 for T = 1.
 #include <memory>
 
 #include "veil/layers/module.h"
-#include "veil/layers/recorded_per_sample.h"
+#include "veil/layers/rows_times_grads.h"
 
 namespace veil {
 
-class Linear : public Module, public RecordedPerSample {
+class Linear : public Module, public RowsTimesGradsLayer {
  public:
   Linear(std::int64_t in_features, std::int64_t out_features, std::uint64_t seed, bool bias = true);
   // A Linear over existing parameters, shared with the layers that own them
@@ -30,15 +28,8 @@ class Linear : public Module, public RecordedPerSample {
   Tensor forward(const Tensor& input) override;
   std::string describe() const override;
 
-  const Tensor& weight() const { return weight_; }
-  const Tensor& bias() const { return bias_; }
-
-  std::vector<Tensor> per_sample_parameters() const override;
-  std::vector<Tensor> per_sample_sq_norms() override;
-  void accumulate_weighted_grads(const std::vector<Tensor>& coeffs) override;
-  std::vector<Tensor> grad_samples() override;
-
-  struct Record;  // what backward keeps for the per-sample rule
+  const Tensor& weight() const override { return weight_; }
+  const Tensor& bias() const override { return bias_; }
 
  private:
   std::int64_t in_features_, out_features_;

@@ -3,7 +3,6 @@
 #include "veil/autograd/node.h"
 #include "veil/core/error.h"
 #include "veil/autograd/ops.h"
-#include "veil/layers/module.h"
 #include "veil/layers/per_sample_math.h"
 
 namespace veil {
@@ -24,8 +23,8 @@ std::vector<Tensor> MaterializedPerSampleLayer::finish_parameter_grads(std::vect
   if (recorded_ && !samples.empty()) {
     // Another call in the same forward: its per-sample gradients add up
     // (Note [Shared parameters and repeated layers]).
-    check_same_backward_pass(backward_pass_, pass, layer_name());
-    VEIL_CHECK(batch == batch_) << layer_name() << " recorded batches of " << batch_ << " and " << batch
+    check_same_backward_pass(backward_pass_, pass, describe_layer(*this));
+    VEIL_CHECK(batch == batch_) << describe_layer(*this) << " recorded batches of " << batch_ << " and " << batch
                                 << " examples before its per-sample gradients were consumed";
     for (std::size_t p = 0; p < samples.size(); ++p) samples_[p] = add(samples_[p], samples[p]);
     return grads;
@@ -37,13 +36,8 @@ std::vector<Tensor> MaterializedPerSampleLayer::finish_parameter_grads(std::vect
   return grads;
 }
 
-std::string MaterializedPerSampleLayer::layer_name() const {
-  const auto* module = dynamic_cast<const Module*>(this);
-  return module ? module->describe() : std::string("layer");
-}
-
 void MaterializedPerSampleLayer::require_record() const {
-  VEIL_CHECK(recorded_) << layer_name() << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
+  VEIL_CHECK(recorded_) << describe_layer(*this) << ": no per-sample gradients recorded (per-sample mode off, or no backward)";
 }
 
 std::vector<Tensor> MaterializedPerSampleLayer::grad_samples() {
@@ -61,7 +55,7 @@ std::vector<Tensor> MaterializedPerSampleLayer::per_sample_sq_norms() {
 void MaterializedPerSampleLayer::accumulate_weighted_grads(const std::vector<Tensor>& coeffs) {
   require_record();
   const std::vector<Tensor> params = per_sample_parameters();
-  per_sample::check_coefficients(layer_name(), coeffs, params.size());
+  per_sample::check_coefficients(describe_layer(*this), coeffs, params.size());
   per_sample::accumulate_materialized(params, samples_, coeffs);
 }
 

@@ -37,8 +37,6 @@ class MaterializedPerSampleLayer : public PerSampleLayer {
                                              std::int64_t batch);
 
  private:
-  // The layer's describe(), for messages (implementers are Modules).
-  std::string layer_name() const;
   void require_record() const;
 
   bool recorded_ = false;

@@ -1,6 +1,7 @@
 #include "veil/layers/per_sample.h"
 
 #include "veil/core/error.h"
+#include "veil/layers/module.h"
 
 namespace veil {
 
@@ -25,6 +26,11 @@ GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, st
   if (requested != GradSampleMode::Auto) return requested;
   return ghost_cost(positions, in, out) < materialize_cost(positions, in, out) ? GradSampleMode::Ghost
                                                                                 : GradSampleMode::Materialize;
+}
+
+std::string describe_layer(const PerSampleLayer& layer) {
+  const auto* module = dynamic_cast<const Module*>(&layer);
+  return module ? module->describe() : std::string("layer");
 }
 
 void check_same_backward_pass(std::uint64_t recorded, std::uint64_t incoming, const std::string& layer) {

@@ -91,6 +91,9 @@ inline double ghost_cost(std::int64_t positions, std::int64_t in, std::int64_t o
 }
 GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out);
 
+// The layer's Module::describe(), for messages ("layer" for a non-Module).
+std::string describe_layer(const PerSampleLayer& layer);
+
 // Throws unless two per-sample records of `layer` come from the same backward
 // pass: records of separate passes must be clipped (consumed) in between.
 void check_same_backward_pass(std::uint64_t recorded, std::uint64_t incoming, const std::string& layer);

@@ -1,6 +1,7 @@
 #pragma once
-// Helpers shared by the per-sample rules of parametric layers. All work on
-// contiguous CPU tensors; per-sample results are float64 [B].
+// Helpers shared by the per-sample rules of parametric layers, over the
+// per-sample kernels (core/per_sample_kernels.h); per-sample results are
+// float64 [B].
 #include <string>
 #include <vector>
 

@@ -90,13 +90,3 @@ TEST_CASE("Conv2d handles an empty batch", "[layers][conv2d][per_sample]") {
   sum(out).backward();
   for (const Tensor& n : conv.per_sample_sq_norms()) REQUIRE(n.numel() == 0);
 }
-
-TEST_CASE("Conv1d matches Conv2d on a 1 x k kernel", "[layers][conv1d][per_sample]") {
-  Conv1d conv(3, 4, 3, 5, /*stride=*/1, /*padding=*/1);
-  REQUIRE(conv.weight().shape() == Shape{4, 3, 3});
-  Tensor x = Tensor::uniform({2, 3, 8}, -1, 1, 3);
-  REQUIRE(conv(x).shape() == Shape{2, 4, 8});
-  check_per_sample_gradients(conv, x, random_projection_loss(5), {LossReduction::Mean, 1e-4, 1e-5});
-  conv.to(DType::Float64);
-  check_module_gradients(conv, x.to(DType::Float64), random_projection_loss(6));
-}

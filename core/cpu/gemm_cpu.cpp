@@ -1,0 +1,89 @@
+// The CPU GEMM table (Note [Kernel tables]) over cpu::gemm and
+// cpu::gemm_small_n.
+#include <algorithm>
+#include <vector>
+
+#include "veil/core/cpu/gemm.h"
+#include "veil/core/cpu/gemm_small_n.h"
+#include "veil/core/gemm.h"
+#include "veil/core/parallel.h"
+
+namespace veil {
+namespace {
+
+// The leading dimension of a matrix view (of the matrices of a 3-D view).
+std::int64_t ld(const Tensor& t) { return t.strides()[t.dim() - 2]; }
+
+void cpu_gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a, const Tensor& b, double beta,
+              const Tensor& c) {
+  const std::int64_t k = trans_a ? a.size(0) : a.size(1);
+  dispatch_floating(c.dtype(), "gemm", [&]<typename T>() {
+    cpu::gemm<T>(trans_a, trans_b, c.size(0), c.size(1), k, T(alpha), a.data<T>(), ld(a), b.data<T>(), ld(b),
+                 T(beta), c.data<T>(), ld(c));
+  });
+}
+
+void cpu_batched_gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a, const Tensor& b, double beta,
+                      const Tensor& c) {
+  const std::int64_t batch = c.size(0), m = c.size(1), n = c.size(2), k = trans_a ? a.size(1) : a.size(2);
+  dispatch_floating(c.dtype(), "batched_gemm", [&]<typename T>() {
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    T* pc = c.data<T>();
+    parallel_for(batch, 1, [&](std::int64_t b0, std::int64_t b1) {
+      for (std::int64_t i = b0; i < b1; ++i)
+        cpu::gemm<T>(trans_a, trans_b, m, n, k, T(alpha), pa + i * a.strides()[0], ld(a), pb + i * b.strides()[0],
+                     ld(b), T(beta), pc + i * c.strides()[0], ld(c));
+    });
+  });
+}
+
+void cpu_gemm_nt(const Tensor& a, const Tensor& b, const Tensor& c) {
+  const std::int64_t m = c.size(0), n = c.size(1), k = a.size(1);
+  dispatch_floating(c.dtype(), "gemm_nt", [&]<typename T>() {
+    if (cpu::small_n_supported(n))
+      cpu::gemm_small_n<T>(m, n, k, a.data<T>(), ld(a), b.data<T>(), ld(b), c.data<T>(), ld(c));
+    else
+      cpu::gemm<T>(false, true, m, n, k, T(1), a.data<T>(), ld(a), b.data<T>(), ld(b), T(0), c.data<T>(), ld(c));
+  });
+}
+
+// Each thread's range of rows is summed by one GEMM into its own buffer; the
+// buffers are then added in order, so the result does not depend on
+// scheduling.
+template <typename T>
+void gemm_tn_rows(std::int64_t groups, std::int64_t total_rows, std::int64_t out_per_group, std::int64_t k,
+                  const T* g, std::int64_t ldg, const T* rows, std::int64_t ldr, T* dw) {
+  const std::int64_t size = groups * out_per_group * k;
+  const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(total_rows / 64, 1)));
+  std::vector<std::vector<T>> partial(threads, std::vector<T>(size, T(0)));
+  parallel_for(threads, 1, [&](std::int64_t t0, std::int64_t t1) {
+    for (std::int64_t t = t0; t < t1; ++t) {
+      const std::int64_t r0 = total_rows * t / threads, r1 = total_rows * (t + 1) / threads;
+      for (std::int64_t grp = 0; grp < groups; ++grp)
+        cpu::gemm<T>(true, false, out_per_group, k, r1 - r0, T(1), g + r0 * ldg + grp * out_per_group, ldg,
+                     rows + r0 * ldr + grp * k, ldr, T(0), partial[t].data() + grp * out_per_group * k, k);
+    }
+  });
+  for (std::int64_t j = 0; j < size; ++j) {
+    T total = T(0);
+    for (const auto& p : partial) total += p[j];
+    dw[j] += total;
+  }
+}
+
+void cpu_grouped_gemm_tn_rows(std::int64_t groups, const Tensor& a, const Tensor& b, const Tensor& c) {
+  dispatch_floating(c.dtype(), "grouped_gemm_tn_rows", [&]<typename T>() {
+    gemm_tn_rows<T>(groups, a.size(0), a.size(1) / groups, c.size(1), a.data<T>(), ld(a), b.data<T>(), ld(b),
+                    c.data<T>());
+  });
+}
+
+}  // namespace
+
+const GemmKernels& cpu_gemm_kernels() {
+  static const GemmKernels kernels{cpu_gemm, cpu_batched_gemm, cpu_gemm_nt, cpu_grouped_gemm_tn_rows};
+  return kernels;
+}
+
+}  // namespace veil
