@@ -108,13 +108,17 @@ Tensor Conv2d::forward(const Tensor& input) {
       record_rows_times_grads(rows, g, groups, config);
       return grads;
     }
-    Tensor dw = Tensor::zeros({out_channels_, k}, g.dtype(), g.device());
-    grouped_gemm_tn_rows(groups, flat_g, flat_rows, dw);
-    grads[1] = dw.reshape(w_shape);
+    grads[1] = summed_weight_grad(flat_g, flat_rows).reshape(w_shape);
     if (has_bias) grads[2] = sum_to(flat_g, {out_channels_});
     return grads;
   };
   return autograd::record_op("Conv2d", y, {input, weight_, bias_}, backward);
+}
+
+Tensor Conv2d::summed_weight_grad(const Tensor& grads, const Tensor& rows) const {
+  Tensor dw = Tensor::zeros({out_channels_, rows.size(1) / options_.groups}, grads.dtype(), grads.device());
+  grouped_gemm_tn_rows(options_.groups, grads, rows, dw);
+  return dw;
 }
 
 }  // namespace veil

@@ -50,6 +50,7 @@ class Conv2d : public Module, public RowsTimesGradsLayer {
   // For Conv1d: the weight's user-facing shape differs, the math does not.
   Conv2d(std::string type_name, std::int64_t in_channels, std::int64_t out_channels, const Conv2dOptions& options,
          std::uint64_t seed, const Shape& weight_shape);
+  Tensor summed_weight_grad(const Tensor& grads, const Tensor& rows) const override;
 
  private:
   Conv2dGeometry geometry() const;

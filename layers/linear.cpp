@@ -70,13 +70,17 @@ Tensor Linear::forward(const Tensor& input) {
                               1, config);
       return grads;
     }
-    Tensor dw = Tensor::empty(weight.shape(), g.dtype(), g.device());
-    gemm(true, false, 1.0, g, x, 0.0, dw);
-    grads[1] = dw;
+    grads[1] = summed_weight_grad(g, x);
     if (has_bias) grads[2] = sum_to(g, {out_features_});
     return grads;
   };
   return autograd::record_op("Linear", y, {input, weight_, bias_}, backward);
+}
+
+Tensor Linear::summed_weight_grad(const Tensor& grads, const Tensor& rows) const {
+  Tensor dw = Tensor::empty({out_features_, in_features_}, grads.dtype(), grads.device());
+  gemm(true, false, 1.0, grads, rows, 0.0, dw);
+  return dw;
 }
 
 }  // namespace veil

@@ -31,6 +31,9 @@ class Linear : public Module, public RowsTimesGradsLayer {
   const Tensor& weight() const override { return weight_; }
   const Tensor& bias() const override { return bias_; }
 
+ protected:
+  Tensor summed_weight_grad(const Tensor& grads, const Tensor& rows) const override;
+
  private:
   std::int64_t in_features_, out_features_;
   Tensor weight_;

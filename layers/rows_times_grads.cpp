@@ -84,13 +84,12 @@ void RowsTimesGradsLayer::accumulate_weighted_grads(const std::vector<Tensor>& c
     return;
   }
   // Ghost: scale each example's output gradients by c_i, then the ordinary
-  // weight-gradient GEMM over all rows.
+  // weight-gradient GEMM over all rows (Note [Rows times output gradients]).
   const std::int64_t rows = r.batch * r.rows.size(1);
   if (coeffs[0].defined()) {
     const Tensor grads = per_sample::scale_rows(r.grads, coeffs[0]);
     const Tensor x = per_sample::zero_dropped_rows(r.rows, coeffs[0]);
-    Tensor dw = Tensor::zeros({r.groups * r.o(), r.k()}, r.grads.dtype(), r.grads.device());
-    grouped_gemm_tn_rows(r.groups, grads.reshape({rows, grads.size(2)}), x.reshape({rows, x.size(2)}), dw);
+    const Tensor dw = summed_weight_grad(grads.reshape({rows, grads.size(2)}), x.reshape({rows, x.size(2)}));
     per_sample::add_into_grad(weight(), dw.reshape(weight().shape()));
   }
   if (bias().defined() && coeffs[1].defined())

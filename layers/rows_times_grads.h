@@ -18,9 +18,11 @@
 //  - ghost norms: ||dW_i||^2 = sum_g <X_i[g] X_i[g]^T, Y_i[g] Y_i[g]^T>,
 //    T x T Gram matrices in a workspace the layer keeps (grown to the
 //    largest T seen, never freed between steps);
-//  - clipped sum: sum_i c_i dW_i as one grouped GEMM over all B*T rows, Y's
-//    rows scaled by c_i and the rows of dropped examples (c_i = 0) of X
-//    zeroed, so that a non-finite example cannot leak NaN through 0 * NaN.
+//  - clipped sum: sum_i c_i dW_i as the layer's ordinary weight-gradient
+//    GEMM over all B*T rows (summed_weight_grad), Y's rows scaled by c_i and
+//    the rows of dropped examples (c_i = 0) of X zeroed, so that a
+//    non-finite example cannot leak NaN through 0 * NaN. With every c_i = 1
+//    it reproduces the ordinary gradient bit for bit.
 // Auto takes the ghost route when T^2 (K + O) < T K O (choose_route). A
 // layer called twice in one forward appends the second call's T positions
 // to the first's, example by example (Note [Shared parameters and repeated
@@ -49,6 +51,9 @@ class RowsTimesGradsLayer : public RecordedPerSample {
   // as backward received them (contiguous).
   void record_rows_times_grads(const Tensor& rows, const Tensor& grads, std::int64_t groups,
                                const PerSampleConfig& config);
+  // The weight gradient summed over N rows, [G*O, K], from output gradients
+  // [N, G*O] and rows [N, G*K], as the layer's ordinary backward computes it.
+  virtual Tensor summed_weight_grad(const Tensor& grads, const Tensor& rows) const = 0;
 
  private:
   struct Record;
