@@ -23,9 +23,9 @@ struct PerSampleKernels {
   bool (*any_zero)(const Tensor& coeffs) = nullptr;
   // out [B, C] = sum over t of x [B, T, C], t in order.
   void (*sum_positions)(const Tensor& x, const Tensor& out) = nullptr;
-  // Ghost norms of "rows times output gradients" (Note [Rows times output
-  // gradients] in layers/rows_times_grads.h): rows [B, T, G*K], grads
-  // [B, T, G*O], out[i] = sum over groups g of
+  // Ghost norms of per-sample weight gradients dW_i[g] = grads_i[g]^T
+  // rows_i[g] (G column groups) without forming them: rows [B, T, G*K],
+  // grads [B, T, G*O], out[i] = ||dW_i||^2 = sum over groups g of
   // <rows_i[g] rows_i[g]^T, grads_i[g] grads_i[g]^T> (T x T Gram matrices),
   // in float64. workspace holds gram_workspace_numel(T) elements of the
   // rows' dtype.
