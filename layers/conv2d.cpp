@@ -84,9 +84,10 @@ Tensor Conv2d::forward(const Tensor& input) {
   for (std::int64_t grp = 0; grp < groups; ++grp)
     gemm_nt(last_dim_block(flat_rows, grp * k, k), w.slice(0, grp * out_per_group, (grp + 1) * out_per_group),
             last_dim_block(y_rows, grp * out_per_group, out_per_group));
-  Tensor y = transpose_samples_kernel(y_rows.reshape({batch, l, out_channels_}))
-                 .reshape({batch, out_channels_, out_h, out_w});
-  if (bias_.defined()) binary_kernel_(BinaryKind::Add, y, bias_.detach().reshape({out_channels_, 1, 1}));
+  Tensor y = transpose_samples_kernel(y_rows.reshape({batch, l, out_channels_}));  // [B, C_out, L]
+  // The bias added over rows of all L positions, not of one image row each.
+  if (bias_.defined()) binary_kernel_(BinaryKind::Add, y, bias_.detach().reshape({out_channels_, 1}));
+  y = y.reshape({batch, out_channels_, out_h, out_w});
 
   const bool input_needs_grad = autograd::needs_grad({&input});
   const PerSampleConfig config = per_sample_config();
