@@ -13,7 +13,7 @@
 // The training statistics mix the examples of a batch, so one example's
 // gradient depends on every other example: per-sample gradients, and hence
 // DP-SGD's privacy analysis, do not exist for it. BatchNorm2d therefore does
-// not implement PerSampleLayer, and validate_for_dp (layers/validator.h)
+// not implement PerSampleLayer, and validate_for_dp (privacy/validator.h)
 // refuses it; use GroupNorm.
 #include "veil/layers/module.h"
 
