@@ -93,15 +93,19 @@ Parsed parse(const std::string& file, const std::filesystem::path& path) {
     if (!shape.is_array()) refuse(path, "gives tensor '" + name + "' a shape that is not a list");
     if (!offsets.is_array() || offsets.size() != 2)
       refuse(path, "gives tensor '" + name + "' data_offsets that are not [begin, end]");
-    std::uint64_t bytes = dtype_size(entry.dtype);
+    // The bytes of the nonzero dimensions must fit a tensor's sizes and
+    // strides even when another dimension is 0: [0, 2^32, 2^32] is no tensor.
+    std::int64_t nonzero_bytes = static_cast<std::int64_t>(dtype_size(entry.dtype));
+    bool empty = false;
     for (const json& dim : shape) {
       const std::uint64_t d = parse_count(dim, "a dimension of '" + name + "'", path);
       if (d > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) ||
-          (d != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / d))
+          (d != 0 && __builtin_mul_overflow(nonzero_bytes, static_cast<std::int64_t>(d), &nonzero_bytes)))
         refuse(path, "gives tensor '" + name + "' a shape too large to hold");
-      bytes *= d;
+      empty = empty || d == 0;
       entry.shape.push_back(static_cast<std::int64_t>(d));
     }
+    const std::uint64_t bytes = empty ? 0 : static_cast<std::uint64_t>(nonzero_bytes);
     entry.begin = parse_count(offsets[0], "an offset of '" + name + "'", path);
     entry.end = parse_count(offsets[1], "an offset of '" + name + "'", path);
     if (entry.begin > entry.end || entry.end > parsed.data.size())

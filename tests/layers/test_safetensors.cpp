@@ -109,6 +109,9 @@ TEST_CASE("safetensors refuses malformed files, naming the file and the problem"
   REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
                                f32x2)),
                Catch::Contains("too large"));
+  // No bytes, but its strides would still overflow.
+  REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":"U8","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}})", "")),
+               Catch::Contains("too large"));
   REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":"F32"}})", "")), Catch::Contains("without dtype, shape"));
   REQUIRE_THAT(error_message([&] { load_safetensors(dir.path() / "missing.safetensors"); }),
                Catch::Contains("missing.safetensors") && Catch::Contains("cannot be opened"));
