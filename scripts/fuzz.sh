@@ -16,7 +16,7 @@ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
   -DVEIL_WITH_CUDA=OFF -DVEIL_WITH_MPI=OFF -DVEIL_WITH_NCCL=OFF -DVEIL_NATIVE=OFF \
   -DVEIL_BUILD_TESTS=OFF -DVEIL_BUILD_FUZZERS=ON > /dev/null
-harnesses=(idx checkpoint ledger args)
+harnesses=(idx checkpoint ledger args safetensors)
 cmake --build build-fuzz -j"$(nproc)" --target "${harnesses[@]/#/fuzz_}"
 mkdir -p build-fuzz/crashes
 status=0
