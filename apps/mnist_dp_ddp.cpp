@@ -231,17 +231,25 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     const Checkpoint ck = load_checkpoint(c.resume);
     const auto field = [&](const std::string& name) -> const std::string& { return checkpoint_field(ck, c.resume, name); };
     for (const char* name : {"epoch", "dp", "secure", "batch_size", "optimizer"}) field(name);
+    const auto malformed = [&](const std::string& name) {
+      return Error("checkpoint " + c.resume + " has a malformed field '" + name + "': '" + field(name) + "'");
+    };
+    // Written as "0" or "1": any other text was not written by this app.
+    const auto flag = [&](const std::string& name) {
+      if (field(name) != "0" && field(name) != "1") throw malformed(name);
+      return field(name) == "1";
+    };
     // Another optimizer's state would be dropped or misread.
     if (field("optimizer") != inner.kind())
       throw Error("checkpoint " + c.resume + " was written with --optimizer " + field("optimizer") + ", not " +
                   inner.kind());
-    if (field("dp") != (c.dp() ? "1" : "0"))
+    if (flag("dp") != c.dp())
       throw Error("checkpoint " + c.resume + " was written with" + (c.dp() ? "out" : "") + " DP; resume with the same mode");
     // A secure run continued with a seed would become reproducible from
     // there on; a seeded run continued in secure mode would be neither one.
-    if (field("secure") == "1" && !c.secure)
+    if (flag("secure") && !c.secure)
       throw Error("checkpoint " + c.resume + " was written in secure mode; resume it with --secure");
-    if (field("secure") != "1" && c.secure)
+    if (!flag("secure") && c.secure)
       throw Error("checkpoint " + c.resume + " was written with reproducible sampling and noise (--seed); resume it "
                   "without --secure, or start a new run with --secure");
     // Sampling and noise are keyed by (seed, step) and the sample rate by the
@@ -270,8 +278,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     std::int64_t epoch = -1;
     const std::string& epoch_text = field("epoch");
     const auto [end, ec] = std::from_chars(epoch_text.data(), epoch_text.data() + epoch_text.size(), epoch);
-    if (ec != std::errc() || end != epoch_text.data() + epoch_text.size() || epoch < 0)
-      throw Error("checkpoint " + c.resume + " has a malformed field 'epoch': '" + epoch_text + "'");
+    if (ec != std::errc() || end != epoch_text.data() + epoch_text.size() || epoch < 0) throw malformed("epoch");
     global_step = saved.steps;
     // A run stops at or before the end of the epoch it saves, so a larger
     // step count (or an epoch whose end overflows) was not written by a run.

@@ -144,6 +144,21 @@ TEST_CASE("epoch and step fields out of range or not plain numbers are refused",
   }
 }
 
+TEST_CASE("the dp and secure fields are refused unless exactly the 0 or 1 they were written as", "[e2e][app]") {
+  const fs::path good = checkpoint_of("flags.ckpt", "--batch-size 20 --no-dp");
+  const std::pair<std::string, std::string> changes[] = {{"secure", "2"},  {"secure", ""},     {"secure", "0 "},
+                                                         {"secure", "no"}, {"secure", "true"}, {"dp", "00"},
+                                                         {"dp", "false"}};
+  int i = 0;
+  for (const auto& [field, value] : changes) {
+    const fs::path bad = edited(good, "flag" + std::to_string(i++) + ".ckpt",
+                                [&](Checkpoint& ck) { ck.fields.at(field) = value; });
+    INFO(field << " = '" << value << "'");
+    require_refusal(run_app("--batch-size 20 --no-dp --epochs 3 --resume " + quote(bad.string())), 1,
+                    {bad.string(), "malformed field '" + field + "'"});
+  }
+}
+
 TEST_CASE("flag values that cannot work are refused before training, with exit 2", "[e2e][app]") {
   const fs::path pipe = fixture().tmp.path() / "pipe.json";
   REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
