@@ -323,16 +323,28 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       // (a rank's empty Poisson batch has a NaN mean and is no divergence).
       // Under DP a few non-finite examples are dropped by clipping (counted
       // and reported below); the run has diverged when all of a batch are.
-      const auto diverged = [&] {
-        return Error("the training loss became " + std::to_string(loss_value) + " at step " + std::to_string(step) +
-                     " (epoch " + std::to_string(epoch) + "): the run diverged; lower --lr");
+      const auto diverged = [&](double value, int rank) {
+        return cli::CollectiveError("the training loss became " + std::to_string(value) +
+                                    (group.size() > 1 ? " on rank " + std::to_string(rank) : "") + " at step " +
+                                    std::to_string(step) + " (epoch " + std::to_string(epoch) +
+                                    "): the run diverged; lower --lr");
       };
-      if (batch.size() > 0 && !std::isfinite(loss_value) && !c.dp()) throw diverged();
+      if (batch.size() > 0 && !std::isfinite(loss_value) && !c.dp()) throw diverged(loss_value, 0);  // one process
       loss.backward();
       if (c.dp()) {
         priv.optimizer->step();
         const ClippingStats& clipping = priv.optimizer->last_clipping();
-        if (batch.size() > 0 && clipping.non_finite_examples == clipping.batch_size) throw diverged();
+        // Every rank learns of a divergence on any of them and stops at this
+        // step: one that stopped alone would leave the others waiting in the
+        // next collective.
+        struct Verdict {
+          double loss;
+          std::int64_t diverged;
+        };
+        const std::vector<Verdict> verdicts = group.all_gather(
+            Verdict{loss_value, batch.size() > 0 && clipping.non_finite_examples == clipping.batch_size});
+        for (std::size_t rank = 0; rank < verdicts.size(); ++rank)
+          if (verdicts[rank].diverged) throw diverged(verdicts[rank].loss, static_cast<int>(rank));
       } else {
         plain->step();
         plain->zero_grad();

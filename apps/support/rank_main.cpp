@@ -39,6 +39,10 @@ int guarded_rank_main(const char* program, const std::function<int(distributed::
     return usage(error.what());
   } catch (const CLI::ParseError& error) {
     return usage(error.what());
+  } catch (const CollectiveError& error) {
+    std::cout << std::flush;
+    if (group->rank() == 0) std::cerr << program << ": error: " << error.what() << std::endl;
+    return 1;
   } catch (const std::exception& error) {
     std::cout << std::flush;
     std::cerr << program << ": " << (group->size() > 1 ? "rank " + std::to_string(group->rank()) + ": " : "")

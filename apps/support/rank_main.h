@@ -7,16 +7,26 @@
 // flags) and every rank exits 2. Any other error is printed as
 // "program: rank R: error: message" (without "rank R: " when alone), and in a
 // job of several ranks ends the whole job at once (MPI_Abort), so that the
-// other ranks do not wait for this one in a collective.
+// other ranks do not wait for this one in a collective. A CollectiveError is
+// raised by every rank at once: rank 0 prints it and every rank exits 1.
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 
 #include "support/app_main.h"
 #include "veil/distributed/process_group.h"
 
 namespace veil::cli {
+
+// An error every rank raises at the same point, from values they all
+// gathered: no rank is left waiting for another, so none ends the job by
+// force and one message (rank 0's) says what happened.
+class CollectiveError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 int guarded_rank_main(const char* program, const std::function<int(distributed::ProcessGroup&)>& body);
 

@@ -1,8 +1,9 @@
 // mnist_dp_ddp with 2 workers under mpirun (VEIL_TEST_MPIEXEC and its
 // flags, set by tests/CMakeLists.txt): rank 0 alone prints and writes files; 2 workers
 // train what one process trains; a resumed 2-worker run continues exactly;
-// an error on one rank ends the job quickly, naming the rank; and the
-// tutorial's --show-loaders and --sync-demo chapters.
+// an error on one rank ends the job quickly, naming the rank; a loss that
+// diverges on one rank stops them all; and the tutorial's --show-loaders and
+// --sync-demo chapters.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -149,6 +150,23 @@ TEST_CASE("An error on one rank ends the whole run within seconds, naming the ra
   REQUIRE(r.seconds < 15);  // not the collective timeout: MPI_Abort ends rank 0 at once
   REQUIRE(r.err.find("mnist_dp_ddp: rank 1: error: ") != std::string::npos);
   REQUIRE(r.err.find("missing") != std::string::npos);
+}
+
+TEST_CASE("A loss that diverges on one rank stops every rank at that step, exit 1, one message", "[e2e][mpi]") {
+  // Rank 1's learning rate sends its replica alone to infinity; rank 0's
+  // loss stays finite. (timeout: a rank left waiting would hang the test.)
+  const std::string args = common("--epochs 1 --timeout 20");
+  const Run r = run("timeout 120 " + mpirun(1) + " " + app() + " " + args + " : " + VEIL_TEST_MPI_NP + " 1 " + app() +
+                    " " + args + " --lr 1e308 --momentum 0.5");
+  INFO(r);
+  REQUIRE(r.status == 1);
+  REQUIRE(r.seconds < 15);  // no rank waited out the collective timeout
+  // Rank 0 speaks for all; no rank ended the job by force.
+  REQUIRE(count(r.err, "mnist_dp_ddp: error: the training loss became") == 1);
+  REQUIRE(r.err.find("on rank 1 at step") != std::string::npos);
+  REQUIRE(r.err.find("diverged") != std::string::npos);
+  REQUIRE(r.err.find("rank 1: error") == std::string::npos);
+  REQUIRE(r.out.find("Epoch: ") == std::string::npos);
 }
 
 TEST_CASE("--show-loaders prints the plain, distributed and private loaders", "[e2e][mpi]") {
