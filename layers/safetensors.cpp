@@ -51,15 +51,21 @@ struct Parsed {
   std::string_view data;
 };
 
+// A JSON value for a message: a scalar as written, an array or object by its
+// kind alone (dump() recurses, and a hostile header can nest 10^7 deep).
+std::string shown(const json& value) {
+  return value.is_structured() ? std::string("a JSON ") + value.type_name() : value.dump();
+}
+
 DType parse_dtype(const json& value, const std::string& name, const std::filesystem::path& path) {
   if (value.is_string())
     for (DType dtype : {DType::Float32, DType::Float64, DType::Int64, DType::UInt8})
       if (value.get<std::string>() == dtype_code(dtype)) return dtype;
-  refuse(path, "gives tensor '" + name + "' the dtype " + value.dump() + "; veil reads F32, F64, I64 and U8");
+  refuse(path, "gives tensor '" + name + "' the dtype " + shown(value) + "; veil reads F32, F64, I64 and U8");
 }
 
 std::uint64_t parse_count(const json& value, const std::string& what, const std::filesystem::path& path) {
-  if (!value.is_number_unsigned()) refuse(path, "has " + what + " " + value.dump() + ", not a non-negative integer");
+  if (!value.is_number_unsigned()) refuse(path, "has " + what + " " + shown(value) + ", not a non-negative integer");
   return value.get<std::uint64_t>();
 }
 

@@ -20,4 +20,5 @@ seed no_tensors '{}      ' ''
 seed bad_dtype '{"w":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}' '\x00\x00\x80\x3f'
 seed overlap '{"a":{'"$f32"',"data_offsets":[0,8]},"b":{'"$f32"',"data_offsets":[4,12]}}' \
   '\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+seed nested_dtype '{"w":{"dtype":[[["F32"]]],"shape":[2],"data_offsets":[0,8]}}' '\x00\x00\x80\x3f\x00\x00\x80\x3f'
 seed past_end '{"w":{'"$f32"',"data_offsets":[0,16]}}' '\x00\x00\x80\x3f\x00\x00\x80\x3f'

@@ -113,6 +113,12 @@ TEST_CASE("safetensors refuses malformed files, naming the file and the problem"
   REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":"U8","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}})", "")),
                Catch::Contains("too large"));
   REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":"F32"}})", "")), Catch::Contains("without dtype, shape"));
+  // Nested a million deep, and shown without recursing through it.
+  const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":)" + deep + R"(,"shape":[2],"data_offsets":[0,8]}})", f32x2)),
+               Catch::Contains("the dtype a JSON array"));
+  REQUIRE_THAT(refused(file_of(R"({"w":{"dtype":"F32","shape":[)" + deep + R"(],"data_offsets":[0,8]}})", f32x2)),
+               Catch::Contains("a JSON array, not a non-negative integer"));
   REQUIRE_THAT(error_message([&] { load_safetensors(dir.path() / "missing.safetensors"); }),
                Catch::Contains("missing.safetensors") && Catch::Contains("cannot be opened"));
 }
