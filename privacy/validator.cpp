@@ -19,7 +19,9 @@ std::string module_problem(const Module& module) {
   // Parameter names of descendants carry a dot; the module's own do not.
   for (const auto& [name, param] : module.named_parameters()) {
     if (name.find('.') != std::string::npos || !param.requires_grad()) continue;
-    if (std::any_of(covered.begin(), covered.end(), [&](const Tensor& p) { return p.is_same(param); })) continue;
+    // Captured through an initializer: clang 14 (the fuzz build) cannot capture a structured binding.
+    if (std::any_of(covered.begin(), covered.end(), [&own = param](const Tensor& p) { return p.is_same(own); }))
+      continue;
     if (!layer)
       return "has parameters (e.g. '" + name + "') but no per-sample gradient rule (it does not implement "
              "PerSampleLayer), so DP-SGD cannot clip its per-example gradients";
