@@ -7,8 +7,8 @@
 #   cmake -D VEIL_BUILD_DIR=... -D EXAMPLE_DIR=... -D WORK_DIR=... -D GENERATOR=...
 #         -D CXX_COMPILER=... -D INCLUDEDIR=... -D LIBDIR=... -P test_install_consume.cmake
 # INCLUDEDIR and LIBDIR are veil's CMAKE_INSTALL_INCLUDEDIR and _LIBDIR; CXX_FLAGS (optional)
-# are the flags veil was built with (the sanitizer build links the example
-# with the same sanitizers).
+# are the flags veil was built with: both builds of the example use them, so
+# that the sanitizer build compiles and links it with the same sanitizers.
 cmake_minimum_required(VERSION 3.25)  # script mode: current policies
 
 foreach(var IN ITEMS VEIL_BUILD_DIR EXAMPLE_DIR WORK_DIR GENERATOR CXX_COMPILER INCLUDEDIR LIBDIR)
@@ -70,6 +70,7 @@ set(ENV{PKG_CONFIG_PATH} ${prefix}/${LIBDIR}/pkgconfig)
 run_step("pkg-config" ${PKG_CONFIG} --cflags --libs veil)
 string(STRIP "${step_output}" pc_flags)
 separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
-run_step("building the example with pkg-config's flags" ${CXX_COMPILER} -std=c++20 -O1 ${EXAMPLE_DIR}/main.cpp
-         ${pc_flags} -o ${WORK_DIR}/embed_example_pkg_config)
+separate_arguments(cxx_flags UNIX_COMMAND "${CXX_FLAGS}")
+run_step("building the example with pkg-config's flags" ${CXX_COMPILER} -std=c++20 -O1 ${cxx_flags}
+         ${EXAMPLE_DIR}/main.cpp ${pc_flags} -o ${WORK_DIR}/embed_example_pkg_config)
 check_example_runs(${WORK_DIR}/embed_example_pkg_config)
