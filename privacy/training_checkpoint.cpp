@@ -51,7 +51,7 @@ TrainingState read_training_state(const Checkpoint& checkpoint, const std::strin
   if (checkpoint.tensors.size() > found)
     for (const auto& [name, t] : checkpoint.tensors) {
       const bool known = std::any_of(state.optimizer.begin(), state.optimizer.end(),
-                                     [&](const auto& entry) { return kTensorPrefix + entry.first == name; });
+                                     [&own = name](const auto& entry) { return kTensorPrefix + entry.first == own; });
       VEIL_CHECK(name.rfind(kTensorPrefix, 0) != 0 || known)
           << "checkpoint " << path << " holds the tensor '" << name << "', which is neither a buffer of this "
           << target.kind() << " optimizer nor a model tensor";
