@@ -83,4 +83,8 @@ Tensor Linear::summed_weight_grad(const Tensor& grads, const Tensor& rows) const
   return dw;
 }
 
+Tensor Linear::per_sample_bias_grads(const Tensor& grads) const { return sum(grads, {1}); }
+
+Tensor Linear::summed_bias_grad(const Tensor& grads) const { return sum(grads, {0, 1}); }
+
 }  // namespace veil

@@ -33,6 +33,8 @@ class Linear : public Module, public RowsTimesGradsLayer {
 
  protected:
   Tensor summed_weight_grad(const Tensor& grads, const Tensor& rows) const override;
+  Tensor per_sample_bias_grads(const Tensor& grads) const override;
+  Tensor summed_bias_grad(const Tensor& grads) const override;
 
  private:
   std::int64_t in_features_, out_features_;

@@ -61,7 +61,7 @@ std::vector<Tensor> RowsTimesGradsLayer::grad_samples() {
     Shape shape{r.batch};
     shape.insert(shape.end(), weight().shape().begin(), weight().shape().end());
     r.weight_samples = samples.reshape(shape);
-    if (bias().defined()) r.bias_samples = sum_positions_kernel(r.grads);
+    if (bias().defined()) r.bias_samples = per_sample_bias_grads(r.grads);
   }
   if (bias().defined()) return {r.weight_samples, r.bias_samples};
   return {r.weight_samples};
@@ -71,7 +71,7 @@ std::vector<Tensor> RowsTimesGradsLayer::per_sample_sq_norms() {
   Record& r = rows_record();
   if (r.route == GradSampleMode::Materialize) return per_sample::materialized_sq_norms(grad_samples());
   std::vector<Tensor> norms{gram_sq_norms_kernel(r.groups, r.rows, r.grads, gram_workspace_)};
-  if (bias().defined()) norms.push_back(per_sample::row_sq_norms(sum_positions_kernel(r.grads)));
+  if (bias().defined()) norms.push_back(per_sample::row_sq_norms(per_sample_bias_grads(r.grads)));
   return norms;
 }
 
@@ -93,7 +93,13 @@ void RowsTimesGradsLayer::accumulate_weighted_grads(const std::vector<Tensor>& c
     per_sample::add_into_grad(weight(), dw.reshape(weight().shape()));
   }
   if (bias().defined() && coeffs[1].defined())
-    per_sample::add_into_grad(bias(), sum(sum_positions_kernel(per_sample::scale_rows(r.grads, coeffs[1])), {0}));
+    per_sample::add_into_grad(bias(), summed_bias_grad(per_sample::scale_rows(r.grads, coeffs[1])));
+}
+
+Tensor RowsTimesGradsLayer::per_sample_bias_grads(const Tensor& grads) const { return sum_positions_kernel(grads); }
+
+Tensor RowsTimesGradsLayer::summed_bias_grad(const Tensor& grads) const {
+  return sum(sum_positions_kernel(grads), {0});
 }
 
 }  // namespace veil

@@ -54,6 +54,13 @@ class RowsTimesGradsLayer : public RecordedPerSample {
   // The weight gradient summed over N rows, [G*O, K], from output gradients
   // [N, G*O] and rows [N, G*K], as the layer's ordinary backward computes it.
   virtual Tensor summed_weight_grad(const Tensor& grads, const Tensor& rows) const = 0;
+  // Each example's bias gradient [B, G*O] from output gradients [B, T, G*O],
+  // and the bias gradient [G*O] of all of them, each summed in the order the
+  // layer has always used: convolutions (these defaults) over positions in
+  // float, then over the batch; Linear over positions (and rows) in one
+  // double-accumulating reduction.
+  virtual Tensor per_sample_bias_grads(const Tensor& grads) const;
+  virtual Tensor summed_bias_grad(const Tensor& grads) const;
 
  private:
   struct Record;

@@ -52,3 +52,31 @@ TEST_CASE("Linear handles an empty batch", "[layers][linear][per_sample]") {
   layer.accumulate_weighted_grads({Tensor::zeros({0}, DType::Float64), Tensor::zeros({0}, DType::Float64)});
   REQUIRE(max_abs_diff(layer.weight().grad(), Tensor::zeros({3, 5})) == 0.0);
 }
+
+// The bias of a sequence input is summed over its positions in one
+// double-accumulating reduction, in the per-sample rule as in the ordinary
+// backward: a single example's gradient and its per-sample gradient agree
+// exactly, not only to rounding.
+TEST_CASE("Linear's per-sample bias gradients of a sequence equal single-example gradients exactly",
+          "[layers][linear][per_sample]") {
+  const std::int64_t batch = 4, positions = 37;
+  const Tensor x = Tensor::uniform({batch, positions, 5}, -1, 1, 41);
+  const Tensor projection = Tensor::uniform({batch, positions, 3}, -1, 1, 42);
+  Linear layer(5, 3, 9);
+  layer.set_per_sample({GradSampleMode::Materialize, LossReduction::Sum});
+  sum(mul(layer(x), projection)).backward();
+  const Tensor bias_samples = layer.grad_samples()[1];
+  const Tensor bias_sq_norms = layer.per_sample_sq_norms()[1];
+  layer.clear_per_sample();
+
+  Linear single(5, 3, 9);
+  for (std::int64_t i = 0; i < batch; ++i) {
+    single.zero_grad();
+    sum(mul(single(x.slice(0, i, i + 1)), projection.slice(0, i, i + 1))).backward();
+    const Tensor expected = single.bias().grad();
+    REQUIRE(max_abs_diff(bias_samples.slice(0, i, i + 1).reshape({3}), expected) == 0.0);
+    double sq_norm = 0.0;
+    for (float v : expected.to_vector<float>()) sq_norm += static_cast<double>(v) * v;
+    REQUIRE(bias_sq_norms.to_vector<double>()[i] == sq_norm);
+  }
+}
