@@ -8,8 +8,10 @@
 #include "veil/core/error.h"
 #include "veil/data/poisson_sampler.h"
 #include "veil/data/shuffle_sampler.h"
+#include "support/poisson_check.h"
 
 using namespace veil;
+using veil::testing::check_poisson_inclusion;
 
 namespace {
 
@@ -31,30 +33,7 @@ TEST_CASE("Poisson batches have size qN on average and variance Nq(1-q)", "[pois
   CHECK(sampler.expected_batch_size() == Approx(10.0));
   CHECK(sampler.steps_per_epoch() == 100);
 
-  double sum = 0, sum2 = 0;
-  std::vector<double> per_index(n, 0);
-  int malformed = 0;
-  for (int t = 0; t < steps; ++t) {
-    const std::vector<int64_t> batch = sampler.sample(t);
-    malformed += !sorted_unique_in_range(batch, n);
-    sum += batch.size();
-    sum2 += double(batch.size()) * batch.size();
-    for (int64_t i : batch) per_index[i] += 1;
-  }
-  CHECK(malformed == 0);
-  const double var = n * q * (1 - q);
-  const double mean = sum / steps;
-  const double sample_var = (sum2 - steps * mean * mean) / (steps - 1);
-  CHECK(std::abs(mean - n * q) < 4 * std::sqrt(var / steps));
-  CHECK(std::abs(sample_var - var) < 5 * var * std::sqrt(2.0 / (steps - 1)));
-
-  // Every index is included at rate q: no bias at the ends of the range.
-  const double expected = steps * q;
-  double chi2 = 0;
-  for (double c : per_index) chi2 += (c - expected) * (c - expected) / expected;
-  CHECK(chi2 < (n - 1) + 5 * std::sqrt(2.0 * (n - 1)));
-  CHECK(per_index.front() > 0);
-  CHECK(per_index.back() > 0);
+  check_poisson_inclusion(sampler, n, q, steps);
 }
 
 TEST_CASE("inclusion at one step says nothing about the next", "[poisson_sampler]") {

@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "support/poisson_check.h"
 #include "veil/data/poisson_sampler.h"
 
 using namespace veil;
+using veil::testing::check_poisson_inclusion;
 
 TEST_CASE("secure Poisson batches include each example independently at rate q", "[poisson_sampler][secure]") {
   const int64_t n = 1000;
@@ -18,26 +20,7 @@ TEST_CASE("secure Poisson batches include each example independently at rate q",
   const PoissonSampler sampler = PoissonSampler::make_secure(n, q);
   REQUIRE(sampler.is_secure());
   REQUIRE(!PoissonSampler(n, q, 1).is_secure());
-  double sum = 0, sum2 = 0;
-  std::vector<double> per_index(n, 0);
-  int malformed = 0;
-  for (int t = 0; t < steps; ++t) {
-    const std::vector<int64_t> batch = sampler.sample(t);
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      malformed += batch[i] < 0 || batch[i] >= n || (i > 0 && batch[i] <= batch[i - 1]);
-    sum += batch.size();
-    sum2 += double(batch.size()) * batch.size();
-    for (int64_t i : batch) per_index[i] += 1;
-  }
-  CHECK(malformed == 0);
-  const double var = n * q * (1 - q), mean = sum / steps;
-  const double sample_var = (sum2 - steps * mean * mean) / (steps - 1);
-  CHECK(std::abs(mean - n * q) < 4 * std::sqrt(var / steps));
-  CHECK(std::abs(sample_var - var) < 5 * var * std::sqrt(2.0 / (steps - 1)));
-  const double expected = steps * q;
-  double chi2 = 0;
-  for (double c : per_index) chi2 += (c - expected) * (c - expected) / expected;
-  CHECK(chi2 < (n - 1) + 5 * std::sqrt(2.0 * (n - 1)));
+  check_poisson_inclusion(sampler, n, q, steps);
 }
 
 TEST_CASE("a secure sampler's batches depend on the step; another sampler draws others", "[poisson_sampler][secure]") {
