@@ -22,8 +22,10 @@ GradSampleMode parse_grad_sample_mode(const std::string& text) {
   return GradSampleMode::Off;
 }
 
-GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out) {
+GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out,
+                            double materialized_bytes) {
   if (requested != GradSampleMode::Auto) return requested;
+  if (materialized_bytes > static_cast<double>(kMaxMaterializedBytes)) return GradSampleMode::Ghost;
   return ghost_cost(positions, in, out) < materialize_cost(positions, in, out) ? GradSampleMode::Ghost
                                                                                 : GradSampleMode::Materialize;
 }

@@ -11,7 +11,8 @@
 //    squared norms ||g_i||^2 and the weighted sum sum_i c_i g_i are computed
 //    without ever forming g_i (Goodfellow 2015; Li et al. 2022; Bu et al.).
 // Auto picks, per layer and from the shapes, the route with fewer
-// multiply-adds. Both routes give the same numbers (tested).
+// multiply-adds (choose_route), unless the materialised gradients would
+// exceed kMaxMaterializedBytes. Both routes give the same numbers (tested).
 //
 // Note [Shared parameters and repeated layers]
 // The gradient of example i is a sum over every place a parameter is used:
@@ -80,16 +81,26 @@ class PerSampleLayer {
   virtual void clear_per_sample() = 0;
 };
 
-// Multiply-add counts for choosing a route; see Note [Per-sample gradient
-// routes]. `positions` is T (Linear) or L (Conv), `in` the input features
-// per position (D_in or C_in*k*k), `out` the output features.
+// Multiply-add counts of each route's whole DP work per example, for
+// choosing a route; see Note [Per-sample gradient routes]. `positions` is T
+// (Linear) or L (Conv), `in` the input features per position (D_in or
+// C_in*k*k), `out` the output features. Materialising costs the per-sample
+// GEMM, then a norm and a weighted sum over the K*O entries; the ghost route
+// costs the two T x T Gram matrices, then the clipped sum as one more
+// weight-gradient GEMM over the scaled rows.
 inline double materialize_cost(std::int64_t positions, std::int64_t in, std::int64_t out) {
-  return static_cast<double>(positions) * in * out;
+  return static_cast<double>(positions) * in * out + 2.0 * in * out;
 }
 inline double ghost_cost(std::int64_t positions, std::int64_t in, std::int64_t out) {
-  return static_cast<double>(positions) * positions * (in + out);
+  return static_cast<double>(positions) * positions * (in + out) + static_cast<double>(positions) * in * out;
 }
-GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out);
+// The most memory the materialised route may hold for one layer; above it
+// Auto takes the ghost route whatever the counts say.
+inline constexpr std::int64_t kMaxMaterializedBytes = std::int64_t{256} << 20;
+// The cheaper route, given the bytes the batch's materialised weight
+// gradients would take.
+GradSampleMode choose_route(GradSampleMode requested, std::int64_t positions, std::int64_t in, std::int64_t out,
+                            double materialized_bytes);
 
 // The layer's Module::describe(), for messages ("layer" for a non-Module).
 std::string describe_layer(const PerSampleLayer& layer);

@@ -17,13 +17,17 @@ struct RowsTimesGradsLayer::Record : PerSampleRecord {
 
   std::int64_t k() const { return rows.size(2) / groups; }
   std::int64_t o() const { return grads.size(2) / groups; }
+  GradSampleMode cheaper_route() const {
+    const double bytes = static_cast<double>(batch) * rows.size(2) * o() * static_cast<double>(dtype_size(rows.dtype()));
+    return choose_route(requested, rows.size(1), k(), o(), bytes);
+  }
 
   // Another call's positions join this call's, example by example.
   void append_call(const PerSampleRecord& other) override {
     const auto& o_rec = static_cast<const Record&>(other);
     rows = concat({rows, o_rec.rows}, 1);
     grads = concat({grads, o_rec.grads}, 1);
-    route = choose_route(requested, rows.size(1), k(), o());
+    route = cheaper_route();
     weight_samples = bias_samples = Tensor();
   }
 };
@@ -39,7 +43,7 @@ void RowsTimesGradsLayer::record_rows_times_grads(const Tensor& rows, const Tens
   rec->grads = scale == 1.0 ? grads : mul_scalar(grads, scale);
   rec->groups = groups;
   rec->requested = config.mode;
-  rec->route = choose_route(config.mode, rows.size(1), rec->k(), rec->o());
+  rec->route = rec->cheaper_route();
   keep_record(rec, describe_layer(*this));
 }
 

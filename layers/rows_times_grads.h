@@ -23,7 +23,9 @@
 //    the rows of dropped examples (c_i = 0) of X zeroed, so that a
 //    non-finite example cannot leak NaN through 0 * NaN. With every c_i = 1
 //    it reproduces the ordinary gradient bit for bit.
-// Auto takes the ghost route when T^2 (K + O) < T K O (choose_route). A
+// Auto takes the route with fewer multiply-adds for the whole DP work
+// (choose_route): the ghost route when T^2 (K + O) < 2 K O, which holds for
+// 2-D Linear layers and not for the convolutions of small images. A
 // layer called twice in one forward appends the second call's T positions
 // to the first's, example by example (Note [Shared parameters and repeated
 // layers]).
