@@ -5,6 +5,7 @@
 
 #include "veil/core/cpu/gemm.h"
 #include "veil/core/cpu/gemm_small_n.h"
+#include "veil/core/cpu/gemm_tn_small.h"
 #include "veil/core/gemm.h"
 #include "veil/core/parallel.h"
 
@@ -30,9 +31,15 @@ void cpu_batched_gemm(bool trans_a, bool trans_b, double alpha, const Tensor& a,
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
     T* pc = c.data<T>();
+    // Per-sample weight gradients G_i^T X_i: read in place (gemm_tn_small.h).
+    const bool tn_small = trans_a && !trans_b && cpu::tn_small_supported<T>(n);
     parallel_for(batch, 1, [&](std::int64_t b0, std::int64_t b1) {
       for (std::int64_t i = b0; i < b1; ++i)
-        cpu::gemm<T>(trans_a, trans_b, m, n, k, T(alpha), pa + i * a.strides()[0], ld(a), pb + i * b.strides()[0],
+        if (tn_small)
+          cpu::gemm_tn_small<T>(m, n, k, T(alpha), pa + i * a.strides()[0], ld(a), pb + i * b.strides()[0], ld(b),
+                                T(beta), pc + i * c.strides()[0], ld(c));
+        else
+          cpu::gemm<T>(trans_a, trans_b, m, n, k, T(alpha), pa + i * a.strides()[0], ld(a), pb + i * b.strides()[0],
                      ld(b), T(beta), pc + i * c.strides()[0], ld(c));
     });
   });
