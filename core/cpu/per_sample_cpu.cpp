@@ -10,6 +10,20 @@ namespace {
 
 std::int64_t row_size(const Tensor& t) { return t.size(0) == 0 ? 0 : t.numel() / t.size(0); }
 
+// sum_e a[e] b[e] in float64. Eight partial sums (lane e % 8) make the
+// loop vector-wide instead of one long chain of dependent additions; they
+// are combined in a fixed order, so the result depends on the data alone.
+template <typename T>
+double dot(const T* a, const T* b, std::int64_t n) {
+  constexpr std::int64_t kLanes = 8;
+  double lanes[kLanes] = {};
+  std::int64_t e = 0;
+  for (; e + kLanes <= n; e += kLanes)
+    for (std::int64_t l = 0; l < kLanes; ++l) lanes[l] += static_cast<double>(a[e + l]) * b[e + l];
+  for (; e < n; ++e) lanes[e % kLanes] += static_cast<double>(a[e]) * b[e];
+  return ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+}
+
 void cpu_row_sq_norms(const Tensor& t, const Tensor& out) {
   const std::int64_t batch = t.size(0), width = row_size(t);
   double* po = out.data<double>();
@@ -17,9 +31,7 @@ void cpu_row_sq_norms(const Tensor& t, const Tensor& out) {
     const T* p = t.data<T>();
     parallel_for(batch, 4, [&](std::int64_t b0, std::int64_t b1) {
       for (std::int64_t i = b0; i < b1; ++i) {
-        double acc = 0.0;
-        for (std::int64_t j = 0; j < width; ++j) acc += static_cast<double>(p[i * width + j]) * p[i * width + j];
-        po[i] = acc;
+        po[i] = dot(p + i * width, p + i * width, width);
       }
     });
   });
@@ -80,15 +92,6 @@ void cpu_sum_positions(const Tensor& x, const Tensor& out) {
   });
 }
 
-// acc + sum_e a[e] b[e] in float64, in order. A function of its own so that
-// the accumulator stays in a register (inlined into the slot loop below, it
-// was spilled to the stack on every element, halving the speed).
-template <typename T>
-[[gnu::noinline]] double add_dot(double acc, const T* a, const T* b, std::int64_t n) {
-  for (std::int64_t e = 0; e < n; ++e) acc += static_cast<double>(a[e]) * b[e];
-  return acc;
-}
-
 // One slot of two T x T Gram matrices per thread.
 std::int64_t cpu_gram_workspace_numel(std::int64_t positions) { return num_threads() * 2 * positions * positions; }
 
@@ -114,7 +117,7 @@ void cpu_gram_sq_norms(std::int64_t groups, const Tensor& rows, const Tensor& gr
             const T* gi = pg + i * t * out_channels + grp * out_per_group;
             cpu::gemm<T>(false, true, t, t, k, T(1), u, patch, u, patch, T(0), gram_u, t);
             cpu::gemm<T>(false, true, t, t, out_per_group, T(1), gi, out_channels, gi, out_channels, T(0), gram_g, t);
-            acc = add_dot(acc, gram_u, gram_g, t * t);
+            acc += dot(gram_u, gram_g, t * t);
           }
           pn[i] = acc;
         }
