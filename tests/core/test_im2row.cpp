@@ -26,6 +26,9 @@ TEST_CASE("im2row is im2col transposed, and row2im its adjoint", "[conv]") {
 }
 
 TEST_CASE("transpose_samples swaps the last two dimensions", "[conv]") {
-  const Tensor x = rand({3, 4, 5}, 3);
-  require_identical(transpose_samples_kernel(x), x.transpose(1, 2).contiguous());
+  // Shapes smaller than, equal to and crossing the CPU kernel's 16 x 16 tiles.
+  for (const Shape& shape : {Shape{3, 4, 5}, Shape{2, 196, 16}, Shape{3, 37, 20}, Shape{1, 16, 33}}) {
+    const Tensor x = rand(shape, 3);
+    require_identical(transpose_samples_kernel(x), x.transpose(1, 2).contiguous());
+  }
 }
