@@ -123,59 +123,38 @@ std::int64_t flat_extent(const PoolShape& s) {
   return (s.out_h - 1) * s.width + s.out_w;
 }
 
+// Maxima and their indices in one pass: a tap replaces the running maximum
+// only when strictly greater (std::max's rule), so ties keep the first tap
+// in row-major order, and backward only scatters.
 template <typename T>
-void max_pool_values_flat(const T* px, const PoolShape& s, const Conv2dGeometry& g, T* values) {
+void max_pool_flat(const T* px, const PoolShape& s, const Conv2dGeometry& g, T* values, std::int64_t* indices) {
   const std::int64_t extent = flat_extent<T>(s);
   parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
     std::vector<T> flat(extent);
+    std::vector<std::int32_t> flat_index(extent);
     T* __restrict m = flat.data();
+    std::int32_t* __restrict where = flat_index.data();
     for (std::int64_t p = p0; p < p1; ++p) {
       const T* __restrict plane = px + p * s.height * s.width;
-      for (std::int64_t f = 0; f < extent; ++f) m[f] = plane[f];
+      for (std::int64_t f = 0; f < extent; ++f) {
+        m[f] = plane[f];
+        where[f] = static_cast<std::int32_t>(f);
+      }
       for (std::int64_t ki = 0; ki < g.kernel_h; ++ki)
         for (std::int64_t kj = (ki == 0 ? 1 : 0); kj < g.kernel_w; ++kj) {
-          const T* __restrict in = plane + ki * s.width + kj;
-          for (std::int64_t f = 0; f < extent; ++f) m[f] = std::max(m[f], in[f]);
-        }
-      for (std::int64_t y = 0; y < s.out_h; ++y)
-        std::copy(m + y * s.width, m + y * s.width + s.out_w, values + (p * s.out_h + y) * s.out_w);
-    }
-  });
-}
-
-// Backward of max_pool_values_flat: each output's gradient goes to the first
-// tap (row-major) that holds its maximum, found by comparing against the
-// saved maxima with a "taken" mask instead of stored indices.
-template <typename T>
-void max_pool_backward_flat(const T* px, const T* values, const T* grad, const PoolShape& s, const Conv2dGeometry& g,
-                            T* dx) {
-  const std::int64_t extent = flat_extent<T>(s);
-  parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
-    std::vector<T> max_buffer(extent), grad_buffer(extent), taken_buffer(extent);
-    T* __restrict m = max_buffer.data();
-    T* __restrict gf = grad_buffer.data();
-    T* __restrict taken = taken_buffer.data();
-    for (std::int64_t p = p0; p < p1; ++p) {
-      const T* __restrict plane = px + p * s.height * s.width;
-      T* __restrict out = dx + p * s.height * s.width;
-      std::fill(out, out + s.height * s.width, T(0));
-      std::fill(gf, gf + extent, T(0));  // columns past a row's end get no gradient
-      for (std::int64_t y = 0; y < s.out_h; ++y) {
-        std::copy(values + (p * s.out_h + y) * s.out_w, values + (p * s.out_h + y + 1) * s.out_w, m + y * s.width);
-        std::copy(grad + (p * s.out_h + y) * s.out_w, grad + (p * s.out_h + y + 1) * s.out_w, gf + y * s.width);
-      }
-      std::fill(taken, taken + extent, T(0));
-      for (std::int64_t ki = 0; ki < g.kernel_h; ++ki)
-        for (std::int64_t kj = 0; kj < g.kernel_w; ++kj) {
           const std::int64_t offset = ki * s.width + kj;
           const T* __restrict in = plane + offset;
-          T* __restrict target = out + offset;
           for (std::int64_t f = 0; f < extent; ++f) {
-            const bool hit = in[f] == m[f] && taken[f] == T(0);
-            target[f] += hit ? gf[f] : T(0);
-            taken[f] = hit ? T(1) : taken[f];
+            const bool greater = m[f] < in[f];
+            m[f] = greater ? in[f] : m[f];
+            where[f] = greater ? static_cast<std::int32_t>(f + offset) : where[f];
           }
         }
+      for (std::int64_t y = 0; y < s.out_h; ++y) {
+        const std::int64_t o = (p * s.out_h + y) * s.out_w;
+        std::copy(m + y * s.width, m + y * s.width + s.out_w, values + o);
+        std::copy(where + y * s.width, where + y * s.width + s.out_w, indices + o);
+      }
     }
   });
 }
@@ -190,15 +169,17 @@ bool is_unpadded(const Conv2dGeometry& g) {
 
 bool is_flat(const Conv2dGeometry& g) { return is_unpadded(g) && g.stride_h == 1 && g.stride_w == 1; }
 
-// Unpadded windows (the usual layers) compute the maxima alone; the indices
-// backward needs are then found again in backward, so inference and the
-// forward pass stay vectorised.
+// Flat windows (stride 1, the usual layers) keep their indices on the way
+// (Note [Flat stride-1 pooling]); other unpadded windows compute the maxima
+// alone and backward finds the indices again, so their forward stays
+// vectorised.
 Tensor cpu_max_pool2d(const Tensor& x, const Conv2dGeometry& g, const Tensor& out) {
   const PoolShape s = pool_shape(x, out);
   Tensor argmax_index;
   dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() {
     if (is_flat(g)) {
-      max_pool_values_flat(x.data<T>(), s, g, out.data<T>());
+      argmax_index = Tensor::empty(out.shape(), DType::Int64);
+      max_pool_flat(x.data<T>(), s, g, out.data<T>(), argmax_index.data<std::int64_t>());
     } else if (is_unpadded(g)) {
       max_pool_values_unpadded(x.data<T>(), s, g, out.data<T>());
     } else {
@@ -212,12 +193,6 @@ Tensor cpu_max_pool2d(const Tensor& x, const Conv2dGeometry& g, const Tensor& ou
 void cpu_max_pool2d_backward(const Tensor& x, const Tensor& y, const Tensor& argmax_index, const Tensor& gc,
                              const Conv2dGeometry& g, const Tensor& dx) {
   const PoolShape s = pool_shape(x, y);
-  if (is_flat(g)) {
-    dispatch_floating(gc.dtype(), "max_pool2d backward", [&]<typename T>() {
-      max_pool_backward_flat(x.data<T>(), y.data<T>(), gc.data<T>(), s, g, dx.data<T>());
-    });
-    return;
-  }
   Tensor indices = argmax_index;
   if (!indices.defined()) {
     indices = Tensor::empty(gc.shape(), DType::Int64);
@@ -229,9 +204,9 @@ void cpu_max_pool2d_backward(const Tensor& x, const Tensor& y, const Tensor& arg
   dispatch_floating(gc.dtype(), "max_pool2d backward", [&]<typename T>() {
     const T* pg = gc.data<T>();
     T* pd = dx.data<T>();
-    std::fill(pd, pd + dx.numel(), T(0));
     const std::int64_t per_plane = s.out_h * s.out_w;
     parallel_for(s.planes, 4, [&](std::int64_t p0, std::int64_t p1) {
+      std::fill(pd + p0 * s.height * s.width, pd + p1 * s.height * s.width, T(0));
       for (std::int64_t p = p0; p < p1; ++p)
         for (std::int64_t o = p * per_plane; o < (p + 1) * per_plane; ++o)
           if (pi[o] >= 0) pd[p * s.height * s.width + pi[o]] += pg[o];  // -1: window saw only padding

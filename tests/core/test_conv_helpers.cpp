@@ -212,6 +212,16 @@ TEST_CASE("gradients of max_pool2d and avg_pool2d", "[pool][grad]") {
   Tensor x = Tensor::from_vector<double>({1, 2, 3, 4, 9, 5, 6, 7, 8}, {1, 1, 3, 3}).set_requires_grad(true);
   sum(max_pool2d(x, geometry(2, 2, 1, 1, 0, 0))).backward();
   require_values(x.grad(), {1, 1, 3, 3}, {0, 0, 0, 0, 4, 0, 0, 0, 0});
+
+  // Ties go to the first tap in row-major order, for the flat stride-1
+  // kernel and the strided one alike.
+  for (const auto& [g, expected] :
+       {std::pair{geometry(2, 2, 1, 1, 0, 0), std::vector<double>{1, 1, 0, 1, 1, 0, 0, 0, 0}},
+        std::pair{geometry(2, 2, 2, 2, 0, 0), std::vector<double>{1, 0, 0, 0, 0, 0, 0, 0, 0}}}) {
+    Tensor same = Tensor::full({1, 1, 3, 3}, 2.0, DType::Float32).set_requires_grad(true);
+    sum(max_pool2d(same, g)).backward();
+    require_values(same.grad(), {1, 1, 3, 3}, expected);
+  }
 }
 
 TEST_CASE("conv helpers and pooling accept an empty batch", "[conv][pool][empty]") {
