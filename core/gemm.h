@@ -26,8 +26,8 @@ struct GemmKernels {
   void (*gemm_nt)(const Tensor& a, const Tensor& b, const Tensor& c) = nullptr;
   // c [G*M, K] += per group g: sum over the N rows of a[:, g]^T b[:, g], for
   // a [N, G*M] and b [N, G*K] (a weight gradient summed over many rows). The
-  // CPU splits the rows into one range per thread and adds the partial sums
-  // in range order.
+  // CPU splits the rows into chunks fixed by the shapes, not by the thread
+  // count, and adds the partial sums in chunk order.
   void (*grouped_gemm_tn_rows)(std::int64_t groups, const Tensor& a, const Tensor& b, const Tensor& c) = nullptr;
 };
 

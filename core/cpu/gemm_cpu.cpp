@@ -55,26 +55,54 @@ void cpu_gemm_nt(const Tensor& a, const Tensor& b, const Tensor& c) {
   });
 }
 
-// Each thread's range of rows is summed by one GEMM into its own buffer; the
-// buffers are then added in order, so the result does not depend on
-// scheduling.
+// The rows are split into chunks that depend on the shapes alone, never on
+// the thread count; each chunk is summed into its own buffer and the
+// buffers are added in chunk order, so the result has the same bits on any
+// number of threads (Note [Thread-independent GEMM] in core/cpu/gemm.cpp).
+constexpr std::int64_t kMaxRowChunks = 8;
+constexpr std::int64_t kMinRowsPerChunk = 256;
+constexpr std::int64_t kMaxPartialBytes = std::int64_t{64} << 20;
+
+template <typename T>
+std::int64_t row_chunks(std::int64_t total_rows, std::int64_t size) {
+  const std::int64_t by_rows = std::max<std::int64_t>(total_rows / kMinRowsPerChunk, 1);
+  const std::int64_t by_memory = std::max<std::int64_t>(kMaxPartialBytes / (size * std::int64_t{sizeof(T)}), 1);
+  return std::min({kMaxRowChunks, by_rows, by_memory});
+}
+
+// dw[G*M, K] (row block g: the group's [M, K]) = sum over rows r of
+// g[r, g*M : (g+1)*M]^T rows[r, g*K : (g+1)*K], into `out` (overwritten).
+template <typename T>
+void tn_rows_product(std::int64_t groups, std::int64_t n_rows, std::int64_t out_per_group, std::int64_t k,
+                     const T* g, std::int64_t ldg, const T* rows, std::int64_t ldr, T* out) {
+  for (std::int64_t grp = 0; grp < groups; ++grp) {
+    const T* a = g + grp * out_per_group;
+    const T* b = rows + grp * k;
+    T* c = out + grp * out_per_group * k;
+    if (cpu::tn_small_supported<T>(k))
+      cpu::gemm_tn_small<T>(out_per_group, k, n_rows, T(1), a, ldg, b, ldr, T(0), c, k);
+    else
+      cpu::gemm<T>(true, false, out_per_group, k, n_rows, T(1), a, ldg, b, ldr, T(0), c, k);
+  }
+}
+
 template <typename T>
 void gemm_tn_rows(std::int64_t groups, std::int64_t total_rows, std::int64_t out_per_group, std::int64_t k,
                   const T* g, std::int64_t ldg, const T* rows, std::int64_t ldr, T* dw) {
   const std::int64_t size = groups * out_per_group * k;
-  const int threads = static_cast<int>(std::min<std::int64_t>(num_threads(), std::max<std::int64_t>(total_rows / 64, 1)));
-  std::vector<std::vector<T>> partial(threads, std::vector<T>(size, T(0)));
-  parallel_for(threads, 1, [&](std::int64_t t0, std::int64_t t1) {
-    for (std::int64_t t = t0; t < t1; ++t) {
-      const std::int64_t r0 = total_rows * t / threads, r1 = total_rows * (t + 1) / threads;
-      for (std::int64_t grp = 0; grp < groups; ++grp)
-        cpu::gemm<T>(true, false, out_per_group, k, r1 - r0, T(1), g + r0 * ldg + grp * out_per_group, ldg,
-                     rows + r0 * ldr + grp * k, ldr, T(0), partial[t].data() + grp * out_per_group * k, k);
+  if (size == 0) return;
+  const std::int64_t chunks = row_chunks<T>(total_rows, size);
+  std::vector<T> partial(chunks * size);
+  parallel_for(chunks, 1, [&](std::int64_t c0, std::int64_t c1) {
+    for (std::int64_t c = c0; c < c1; ++c) {
+      const std::int64_t r0 = total_rows * c / chunks, r1 = total_rows * (c + 1) / chunks;
+      tn_rows_product(groups, r1 - r0, out_per_group, k, g + r0 * ldg, ldg, rows + r0 * ldr, ldr,
+                      partial.data() + c * size);
     }
   });
   for (std::int64_t j = 0; j < size; ++j) {
     T total = T(0);
-    for (const auto& p : partial) total += p[j];
+    for (std::int64_t c = 0; c < chunks; ++c) total += partial[c * size + j];
     dw[j] += total;
   }
 }

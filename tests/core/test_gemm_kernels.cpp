@@ -40,15 +40,20 @@ TEST_CASE("gemm_nt matches gemm, with and without the narrow-N kernel", "[gemm]"
 }
 
 TEST_CASE("grouped_gemm_tn_rows adds each group's A^T B over all rows", "[gemm]") {
-  const std::int64_t rows = 300, groups = 2, m = 3, k = 4;
-  const Tensor a = rand({rows, groups * m}, 8), b = rand({rows, groups * k}, 9);
-  Tensor c = rand({groups * m, k}, 10);
-  const Tensor c0 = c.clone();
-  grouped_gemm_tn_rows(groups, a, b, c);
-  for (std::int64_t g = 0; g < groups; ++g) {
-    const Tensor expected = add(c0.slice(0, g * m, (g + 1) * m),
-                                matmul(last_dim_block(a, g * m, m).contiguous().transpose(0, 1),
-                                       last_dim_block(b, g * k, k).contiguous()));
-    require_same(c.slice(0, g * m, (g + 1) * m), expected, 1e-11);
+  // k = 4 takes the general GEMM, k = 16 (float64: two vectors) the
+  // in-place kernel; 3000 rows make several row chunks.
+  for (const auto& [rows, k] : {std::pair<std::int64_t, std::int64_t>{300, 4}, {3000, 4}, {3000, 16}, {7, 16}}) {
+    INFO("rows " << rows << " k " << k);
+    const std::int64_t groups = 2, m = 3;
+    const Tensor a = rand({rows, groups * m}, 8), b = rand({rows, groups * k}, 9);
+    Tensor c = rand({groups * m, k}, 10);
+    const Tensor c0 = c.clone();
+    grouped_gemm_tn_rows(groups, a, b, c);
+    for (std::int64_t g = 0; g < groups; ++g) {
+      const Tensor expected = add(c0.slice(0, g * m, (g + 1) * m),
+                                  matmul(last_dim_block(a, g * m, m).contiguous().transpose(0, 1),
+                                         last_dim_block(b, g * k, k).contiguous()));
+      require_same(c.slice(0, g * m, (g + 1) * m), expected, 1e-10);
+    }
   }
 }

@@ -11,6 +11,8 @@
 #include "veil/autograd/ops.h"
 #include "veil/core/parallel.h"
 #include "veil/core/tensor.h"
+#include "veil/layers/losses.h"
+#include "veil/layers/sample_conv_net.h"
 
 using namespace veil;
 using namespace veil::testing;
@@ -135,4 +137,33 @@ TEST_CASE("cpu::gemm with transposes and beta is identical with 1 and 2 threads"
   // Matrix-vector shapes (Eigen's GEMV kernels): n = 1 with many rows.
   const Tensor tall = rand({40000, 101}, 43, DType::Float32), vec = rand({101, 1}, 44, DType::Float32);
   require_thread_independent("gemv", [&] { return std::vector<Tensor>{matmul(tall, vec)}; });
+}
+
+TEST_CASE("SampleConvNet gradients, plain and per-sample, are identical with 1 and 2 threads", "[threads][layers]") {
+  // Weight gradients sum over every row of the batch (B * positions); the
+  // split of those rows must not follow the thread count.
+  const Tensor images = rand({48, 1, 28, 28}, 14, DType::Float32, 0.0, 1.0);
+  const Tensor labels = Tensor::from_vector<std::int64_t>(std::vector<std::int64_t>(48, 3), {48});
+  for (GradSampleMode mode : {GradSampleMode::Off, GradSampleMode::Materialize, GradSampleMode::Ghost}) {
+    INFO("route " << grad_sample_mode_name(mode));
+    require_thread_independent("SampleConvNet", [&] {
+      SampleConvNet net(15);
+      net.set_per_sample({mode, LossReduction::Mean});
+      cross_entropy(net(images), labels, LossReduction::Mean).backward();
+      std::vector<Tensor> out;
+      if (mode == GradSampleMode::Off) {
+        for (const Tensor& p : net.parameters()) out.push_back(p.grad());
+        return out;
+      }
+      for (PerSampleLayer* layer : net.per_sample_layers()) {
+        for (const Tensor& norm : layer->per_sample_sq_norms()) out.push_back(norm);
+        std::vector<Tensor> coeffs;
+        for (std::size_t p = 0; p < layer->per_sample_parameters().size(); ++p)
+          coeffs.push_back(Tensor::full({48}, 0.5, DType::Float64));
+        layer->accumulate_weighted_grads(coeffs);
+      }
+      for (const Tensor& p : net.parameters()) out.push_back(p.grad());
+      return out;
+    });
+  }
 }
