@@ -52,8 +52,8 @@ void block(std::int64_t r0, std::int64_t c0, std::int64_t k, T alpha, const T* a
   for (std::int64_t i = 0; i < R; ++i)
     for (std::int64_t v = 0; v < V; ++v) {
       T* out = c + (r0 + i) * ldc + c0 + v * kLanes<T>;
-      for (std::int64_t j = 0; j < kLanes<T>; ++j)
-        out[j] = beta == T(0) ? alpha * acc[i][v][j] : alpha * acc[i][v][j] + beta * out[j];
+      const Vec<T> result = beta == T(0) ? alpha * acc[i][v] : alpha * acc[i][v] + beta * load(out);
+      std::memcpy(out, &result, sizeof(result));
     }
 }
 
