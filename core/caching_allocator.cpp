@@ -33,6 +33,7 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
       block_size_[ptr] = block;
       return ptr;
     }
+    release_superseded(size);
   }
   void* ptr = raw_allocate_(size);
   if (ptr == nullptr) {
@@ -59,6 +60,15 @@ void CachingAllocator::deallocate(void* ptr, std::size_t /*nbytes*/) {
   }
   free_[size].push_back(ptr);
   cached_bytes_ += size;
+}
+
+void CachingAllocator::release_superseded(std::size_t size) {
+  const auto first = free_.lower_bound(size / kMaxReuseFactor), last = free_.lower_bound(size);
+  for (auto it = first; it != last; ++it) {
+    for (void* ptr : it->second) raw_free_(ptr);
+    cached_bytes_ -= it->first * it->second.size();
+  }
+  free_.erase(first, last);
 }
 
 void CachingAllocator::empty_cache() {

@@ -38,6 +38,12 @@ class CachingAllocator final : public Allocator {
   static constexpr std::size_t kMaxReuseFactor = 2;
 
  private:
+  // Before a new block of `size` is allocated: the cached blocks that it
+  // supersedes, those of at least size / kMaxReuseFactor (it serves their
+  // requests too), go back to the system. Otherwise each new largest batch
+  // would add blocks beside the ones it outgrew.
+  void release_superseded(std::size_t size);
+
   const char* device_name_;
   RawAllocate raw_allocate_;
   RawFree raw_free_;

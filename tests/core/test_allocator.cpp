@@ -82,12 +82,15 @@ TEST_CASE("empty_cache releases cached blocks and the allocator still works", "[
 
 namespace {
 
-int raw_allocations = 0;
+int raw_allocations = 0, raw_frees = 0;
 void* counted_allocate(std::size_t nbytes) {
   ++raw_allocations;
   return std::aligned_alloc(kCpuAlignment, nbytes);
 }
-void release(void* ptr) { std::free(ptr); }
+void counted_free(void* ptr) {
+  ++raw_frees;
+  std::free(ptr);
+}
 
 }  // namespace
 
@@ -97,7 +100,7 @@ void release(void* ptr) { std::free(ptr); }
 // the cache grew with the number of steps.
 TEST_CASE("after a step at the largest batch, steps at varying smaller batches allocate nothing new", "[allocator]") {
   raw_allocations = 0;
-  CachingAllocator cache("test", counted_allocate, release, std::size_t{1} << 30);
+  CachingAllocator cache("test", counted_allocate, counted_free, std::size_t{1} << 30);
   const std::size_t bytes_per_example[] = {784 * 4, 16 * 196 * 4, 25 * 256 * 4};  // a conv net's tensors
   auto step = [&](std::size_t batch) {
     std::vector<std::pair<void*, std::size_t>> held;
@@ -120,4 +123,22 @@ TEST_CASE("after a step at the largest batch, steps at varying smaller batches a
   void* small = cache.allocate(1000);
   REQUIRE(raw_allocations == 4);
   cache.deallocate(small, 1000);
+}
+
+// Each new largest batch would otherwise add blocks beside those it outgrew.
+TEST_CASE("a new block releases the cached blocks it can serve in their place", "[allocator]") {
+  raw_allocations = raw_frees = 0;
+  CachingAllocator cache("test", counted_allocate, counted_free, std::size_t{1} << 30);
+  constexpr std::size_t kMiB = 1 << 20;
+  void* small = cache.allocate(kMiB / 4);  // too small to be superseded by 1.5 MiB
+  void* one = cache.allocate(kMiB);
+  cache.deallocate(small, kMiB / 4);
+  cache.deallocate(one, kMiB);
+  void* larger = cache.allocate(3 * kMiB / 2);  // over its class, so not served by the cached 1 MiB block
+  REQUIRE(raw_allocations == 3);
+  REQUIRE(raw_frees == 1);  // the 1 MiB block went back; the 256 KiB one stays
+  void* again = cache.allocate(kMiB / 4);
+  REQUIRE(again == small);
+  cache.deallocate(again, kMiB / 4);
+  cache.deallocate(larger, 3 * kMiB / 2);
 }
