@@ -131,11 +131,13 @@ const std::string& checkpoint_field(const Checkpoint& ck, const std::string& pat
 
 // SampleConvNet takes MNIST's 28x28 images: other ones would fail deep in the
 // model, naming no file.
-data::MnistSplit load_split(const std::filesystem::path& directory, data::Split split) {
-  data::MnistSplit loaded = data::load_mnist_split(directory, split);
-  if (loaded.rows != 28 || loaded.cols != 28)
-    throw Error(loaded.images_file.string() + " holds images of " + std::to_string(loaded.rows) + " x " +
-                std::to_string(loaded.cols) + " pixels; the model takes MNIST's 28 x 28");
+data::TensorDataset load_split(const std::filesystem::path& directory, data::Split split) {
+  data::TensorDataset loaded = data::load_image_dataset(directory, split, kMean, kStd);
+  const Tensor& images = loaded.inputs();  // [N, 1, rows, cols]
+  if (images.size(2) != 28 || images.size(3) != 28)
+    throw Error(data::find_idx_file(directory, data::mnist_images_name(split))->string() + " holds images of " +
+                std::to_string(images.size(2)) + " x " + std::to_string(images.size(3)) +
+                " pixels; the model takes MNIST's 28 x 28");
   return loaded;
 }
 
@@ -174,9 +176,8 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   std::cout << "Loading " << where.name << " from " << where.directory.string() << " (found by " << where.found_by
             << ")" << std::endl;
   const auto load_start = std::chrono::steady_clock::now();
-  auto train = std::make_shared<data::TensorDataset>(
-      data::make_image_dataset(load_split(where.directory, data::Split::Train), kMean, kStd));
-  const data::TensorDataset test = data::make_image_dataset(load_split(where.directory, data::Split::Test), kMean, kStd);
+  auto train = std::make_shared<data::TensorDataset>(load_split(where.directory, data::Split::Train));
+  const data::TensorDataset test = load_split(where.directory, data::Split::Test);
   char loaded[64];
   std::snprintf(loaded, sizeof(loaded), "  read and prepared in %.3f s",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());

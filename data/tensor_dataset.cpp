@@ -82,6 +82,16 @@ ByteTable normalized_byte_table(double mean, double std) {
   return table;
 }
 
+namespace {
+
+TensorDataset image_dataset(Tensor images, const std::vector<std::uint8_t>& labels, double mean, double std) {
+  std::vector<std::int64_t> targets(labels.begin(), labels.end());
+  return TensorDataset(std::move(images), Tensor::from_vector(targets, {static_cast<std::int64_t>(targets.size())}),
+                       normalized_byte_table(mean, std));
+}
+
+}  // namespace
+
 TensorDataset make_image_dataset(MnistSplit&& split, double mean, double std) {
   const auto n = static_cast<std::int64_t>(split.count);
   const auto rows = static_cast<std::int64_t>(split.rows), cols = static_cast<std::int64_t>(split.cols);
@@ -90,9 +100,18 @@ TensorDataset make_image_dataset(MnistSplit&& split, double mean, double std) {
   Tensor images = Tensor::empty({n, 1, rows, cols}, DType::UInt8);
   std::memcpy(images.raw_data(), split.images.data(), split.images.size());
   std::vector<std::uint8_t>().swap(split.images);  // the tensor holds them now
-  std::vector<std::int64_t> labels(split.labels.begin(), split.labels.end());
-  return TensorDataset(images, Tensor::from_vector(labels, {static_cast<std::int64_t>(labels.size())}),
-                       normalized_byte_table(mean, std));
+  return image_dataset(std::move(images), split.labels, mean, std);
+}
+
+TensorDataset load_image_dataset(const std::filesystem::path& dir, Split split, double mean, double std) {
+  Tensor images;
+  const MnistSplit loaded = load_mnist_split(dir, split, [&](std::size_t count, std::size_t rows, std::size_t cols) {
+    images = Tensor::empty(
+        {static_cast<std::int64_t>(count), 1, static_cast<std::int64_t>(rows), static_cast<std::int64_t>(cols)},
+        DType::UInt8);
+    return static_cast<std::uint8_t*>(images.raw_data());
+  });
+  return image_dataset(std::move(images), loaded.labels, mean, std);
 }
 
 }  // namespace veil::data

@@ -55,5 +55,8 @@ ByteTable normalized_byte_table(double mean, double std);
 // floats as ToTensor and Normalize of the whole set), int64 labels. The
 // split's pixels are moved out of it.
 TensorDataset make_image_dataset(MnistSplit&& split, double mean, double std);
+// The same from the split's files in `dir` (load_mnist_split's checks and
+// errors), the images read straight into the data set's bytes.
+TensorDataset load_image_dataset(const std::filesystem::path& dir, Split split, double mean, double std);
 
 }  // namespace veil::data

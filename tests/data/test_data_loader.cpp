@@ -12,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "support/test_data.h"
 #include "veil/core/compare.h"
 #include "veil/autograd/ops.h"
 #include "veil/data/data_loader.h"
@@ -321,4 +322,24 @@ TEST_CASE("an image data set's gathered batches hold exactly the floats of the w
     REQUIRE(std::memcmp(&got[k * 784], &all[static_cast<std::size_t>(indices[k]) * 784], 784 * sizeof(float)) == 0);
   REQUIRE_THROWS_WITH(TensorDataset(Tensor::zeros({2, 3}), Tensor::zeros({2}, DType::Int64), data::ByteTable{}),
                       Catch::Contains("uint8"));
+}
+
+TEST_CASE("load_image_dataset reads the files into the same data set as make_image_dataset", "[data][dataset]") {
+  for (bool gzip : {false, true}) {
+    INFO("gzip " << gzip);
+    testing::TempDir dir;
+    testing::write_mnist_dir(dir.path(), {.train_count = 30, .test_count = 7, .rows = 5, .cols = 6, .gzip = gzip});
+    for (data::Split split : {data::Split::Train, data::Split::Test}) {
+      data::MnistSplit loaded = data::load_mnist_split(dir.path(), split);
+      const std::vector<std::uint8_t> pixels = loaded.images;
+      const TensorDataset expected = data::make_image_dataset(std::move(loaded), 0.1307, 0.3081);
+      const TensorDataset direct = data::load_image_dataset(dir.path(), split, 0.1307, 0.3081);
+      REQUIRE(direct.inputs().shape() == expected.inputs().shape());
+      REQUIRE(direct.inputs().to_vector<std::uint8_t>() == pixels);
+      REQUIRE(direct.targets().to_vector<std::int64_t>() == expected.targets().to_vector<std::int64_t>());
+      std::vector<std::int64_t> all(static_cast<std::size_t>(direct.size()));
+      std::iota(all.begin(), all.end(), 0);
+      REQUIRE(max_abs_diff(direct.gather(all).inputs, expected.gather(all).inputs) == 0.0);
+    }
+  }
 }
