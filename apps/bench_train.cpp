@@ -12,7 +12,11 @@
 // drift on a shared machine hits both; the ratio is the median over rounds
 // of (median DP step / median non-DP step) within the round pair. Each
 // step is timed in phases (forward+loss, backward, clip+accumulate,
-// noise+update) for a breakdown. See --help.
+// noise+update) for a breakdown. --profile splits the DP step finer through
+// the library's phase marks (core/phase_marks.h: per-sample norms, clipping,
+// noise, update) and sets the step's model FLOPs (from the layer shapes)
+// against the GEMM rate veil's own kernels reach on a large product in the
+// same run. See --help.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,8 +31,10 @@
 
 #include "support/app_main.h"
 #include "support/bench_timer.h"
+#include "veil/autograd/ops.h"
 #include "veil/core/file_io.h"
 #include "veil/core/parallel.h"
+#include "veil/core/phase_marks.h"
 #include "veil/layers/losses.h"
 #include "veil/optim/optimizer.h"
 #include "veil/layers/sample_conv_net.h"
@@ -47,7 +53,7 @@ constexpr int kDataBatches = 4;               // distinct synthetic batches, cyc
 struct Options {
   std::int64_t steps = 50, batch_size = 200, round_steps = 5, warmup = 3, threads = 0, seed = 0;
   std::string only, json;
-  bool run_dp = true, run_plain = true;
+  bool run_dp = true, run_plain = true, profile = false;
 };
 
 void add_options(CLI::App& app, Options& o) {
@@ -64,6 +70,9 @@ void add_options(CLI::App& app, Options& o) {
   cli::add_option(app, "--seed", o.seed, "N", "seed of the model and the synthetic data", "0");
   cli::add_option(app, "--only", o.only, "KIND", "run only 'dp' or 'non-dp' (for profiling; no ratio)");
   cli::add_option(app, "--json", o.json, "FILE", "also write the results as JSON to FILE");
+  app.add_flag("--profile", o.profile,
+               "also split each step into forward, backward, per-sample norms, clipping, noise and update, and\n"
+               "compare the step's GFLOP/s with a large GEMM's");
 }
 
 void read_options(const CLI::App& app, Options& o) {
@@ -108,10 +117,25 @@ std::vector<Batch> synthetic_batches(std::int64_t batch, std::uint64_t seed) {
 enum Phase : std::size_t { kForward, kBackward, kClip, kUpdate, kPhases };
 constexpr const char* kPhaseName[kPhases] = {"forward+loss", "backward", "clip+accumulate", "noise+update"};
 
+// The finer phases of --profile, in step order: the library marks the ends
+// of the last four (core/phase_marks.h); a non-DP step has no norms,
+// clipping or noise.
+constexpr const char* kProfilePhases[] = {"forward+loss", "backward", "per-sample norms", "clipping", "noise", "update"};
+constexpr std::size_t kProfilePhaseCount = std::size(kProfilePhases);
+
+// The ends of the phases of the step in progress, as the library marks them.
+struct PhaseMark {
+  const char* phase;
+  std::chrono::steady_clock::time_point at;
+};
+std::vector<PhaseMark> phase_marks;
+void record_phase_mark(const char* phase) { phase_marks.push_back({phase, std::chrono::steady_clock::now()}); }
+
 struct Timings {
-  std::vector<double> step;                 // per step
-  std::vector<double> phase[kPhases];       // per step
-  std::vector<double> round_median;         // median step per round
+  std::vector<double> step;                            // per step
+  std::vector<double> phase[kPhases];                  // per step
+  std::vector<double> profile[kProfilePhaseCount];     // per step, with --profile
+  std::vector<double> round_median;                    // median step per round
   double last_loss = 0.0;
 };
 
@@ -134,14 +158,18 @@ class Trainer {
     dp_optimizer_ = std::make_unique<DPOptimizer>(model_, std::move(sgd), options);
   }
 
-  // One training step; phase times (ms) into `phases` when given.
-  double step(const Batch& batch, double* phases = nullptr) {
+  // One training step; phase times (ms) into `phases` when given, and into
+  // `profile` (kProfilePhases; 0 for a phase the step lacks) when given and
+  // the phase marks are on.
+  double step(const Batch& batch, double* phases = nullptr, double* profile = nullptr) {
     using clock = std::chrono::steady_clock;
+    phase_marks.clear();
     const auto t0 = clock::now();
     Tensor loss = cross_entropy(model_(batch.images), batch.labels);
     const auto t1 = clock::now();
     loss.backward();
     const auto t2 = clock::now();
+    phase_marks.push_back({"backward", t2});
     if (dp_) {
       if (routes_.empty())
         for (const auto& [name, module] : model_.named_modules())
@@ -155,8 +183,10 @@ class Trainer {
     } else {
       sgd_->step();
       sgd_->zero_grad();
+      phase_marks.push_back({"update", clock::now()});
     }
     const auto t4 = clock::now();
+    if (profile) split_profile(t0, t1, profile);
     if (phases) {
       auto ms = [](clock::time_point a, clock::time_point b) {
         return std::chrono::duration<double, std::milli>(b - a).count();
@@ -172,6 +202,7 @@ class Trainer {
 
   double last_loss() const { return last_loss_; }
   const std::string& routes() const { return routes_; }
+  Module& model() { return model_; }
 
  private:
   bool dp_;
@@ -180,7 +211,108 @@ class Trainer {
   std::unique_ptr<DPOptimizer> dp_optimizer_;
   std::string routes_;
   double last_loss_ = 0.0;
+
+  // Each phase lasts from the previous mark to its own.
+  static void split_profile(std::chrono::steady_clock::time_point start,
+                            std::chrono::steady_clock::time_point forward_end, double* profile) {
+    std::fill(profile, profile + kProfilePhaseCount, 0.0);
+    profile[0] = std::chrono::duration<double, std::milli>(forward_end - start).count();
+    auto previous = forward_end;
+    for (const PhaseMark& mark : phase_marks) {
+      const auto* found = std::find_if(std::begin(kProfilePhases), std::end(kProfilePhases),
+                                       [&](const char* name) { return std::string(name) == mark.phase; });
+      if (found == std::end(kProfilePhases)) throw Error(std::string("unknown phase mark '") + mark.phase + "'");
+      profile[found - std::begin(kProfilePhases)] += std::chrono::duration<double, std::milli>(mark.at - previous).count();
+      previous = mark.at;
+    }
+  }
 };
+
+// Multiply-adds of one example's forward pass through SampleConvNet, from
+// its layers' shapes, walking its layers in order with its max-pool 2 stride
+// 1 after each convolution; `first` gets the first layer's share (its
+// backward computes no input gradient).
+double sample_conv_net_forward_macs(Module& model, double& first) {
+  std::int64_t channels = 1, height = 28, width = 28;
+  double total = 0;
+  first = -1;
+  for (const auto& [name, module] : model.named_modules()) {
+    double macs = 0;
+    if (const auto* conv = dynamic_cast<const Conv2d*>(module.get())) {
+      const Conv2dOptions& o = conv->options();
+      const Shape& w = conv->weight().shape();  // [C_out, C_in/G, kh, kw]
+      VEIL_CHECK(w[1] * o.groups == channels) << name << " takes " << w[1] * o.groups << " channels, not " << channels;
+      height = (height + 2 * o.padding_h - o.dilation_h * (o.kernel_h - 1) - 1) / o.stride_h + 1;
+      width = (width + 2 * o.padding_w - o.dilation_w * (o.kernel_w - 1) - 1) / o.stride_w + 1;
+      macs = static_cast<double>(w[0]) * w[1] * w[2] * w[3] * height * width;
+      channels = w[0];
+      height -= 1;  // max-pool 2 stride 1
+      width -= 1;
+    } else if (const auto* linear = dynamic_cast<const Linear*>(module.get())) {
+      const Shape& w = linear->weight().shape();  // [out, in]
+      VEIL_CHECK(channels * height * width == w[1])
+          << name << " takes " << w[1] << " features, not the " << channels * height * width << " before it";
+      macs = static_cast<double>(w[0]) * w[1];
+      channels = w[0];
+      height = width = 1;
+    }
+    if (macs > 0 && first < 0) first = macs;
+    total += macs;
+  }
+  return total;
+}
+
+// GFLOP/s of veil's matmul on an n x n x n float product: the median of a
+// few runs after one untimed, at the current thread count.
+double gemm_peak_gflops(std::int64_t n) {
+  const Tensor a = Tensor::uniform({n, n}, -1, 1, 1), b = Tensor::uniform({n, n}, -1, 1, 2);
+  Tensor c = matmul(a, b);
+  const double ms = bench::median_ms(5, [&] { c = matmul(a, b); });
+  return 2.0 * static_cast<double>(n) * n * n / (ms * 1e6);
+}
+
+void print_profile(const Options& o, Module& model, const Timings& dp, const Timings& plain) {
+  constexpr std::int64_t kGemmSize = 1024;
+  double first = 0;
+  const double example_macs = sample_conv_net_forward_macs(model, first);
+  const double batch = static_cast<double>(o.batch_size);
+  const double forward_flop = 2 * example_macs * batch;
+  // Backward: the weight gradients, and the input gradients of every layer but the first.
+  const double backward_flop = 2 * (2 * example_macs - first) * batch;
+  const double step_flop = forward_flop + backward_flop;
+  const double peak = gemm_peak_gflops(kGemmSize);
+
+  std::printf("\nprofile: median ms per step (share of the sum of phase medians)\n");
+  std::printf("%-17s %16s %16s\n", "phase", "DP", "non-DP");
+  double median_ms[2][kProfilePhaseCount] = {}, total[2] = {};
+  const Timings* kinds[2] = {o.run_dp ? &dp : nullptr, o.run_plain ? &plain : nullptr};
+  for (int k = 0; k < 2; ++k) {
+    if (!kinds[k]) continue;
+    for (std::size_t p = 0; p < kProfilePhaseCount; ++p) {
+      median_ms[k][p] = bench::median(kinds[k]->profile[p]);
+      total[k] += median_ms[k][p];
+    }
+  }
+  for (std::size_t p = 0; p < kProfilePhaseCount; ++p) {
+    char cells[2][32] = {"-", "-"};
+    for (int k = 0; k < 2; ++k)
+      if (kinds[k] && (k == 0 || p < 2 || p == kProfilePhaseCount - 1))
+        std::snprintf(cells[k], sizeof cells[k], "%7.2f (%3.0f%%)", median_ms[k][p], 100.0 * median_ms[k][p] / total[k]);
+    std::printf("%-17s %16s %16s\n", kProfilePhases[p], cells[0], cells[1]);
+  }
+  std::printf("model: %.3f GFLOP per step at batch %lld (forward %.3f, backward %.3f; from the layer shapes)\n",
+              step_flop / 1e9, static_cast<long long>(o.batch_size), forward_flop / 1e9, backward_flop / 1e9);
+  std::printf("GEMM peak: %.1f GFLOP/s (veil matmul, %lldx%lldx%lld float, %d threads, median of 5)\n", peak,
+              static_cast<long long>(kGemmSize), static_cast<long long>(kGemmSize), static_cast<long long>(kGemmSize),
+              num_threads());
+  for (int k = 0; k < 2; ++k) {
+    if (!kinds[k]) continue;
+    const double step_ms = bench::median(kinds[k]->step);
+    const double rate = step_flop / (step_ms * 1e6);
+    std::printf("%-7s %.2f ms per step: %.1f GFLOP/s, %.0f%% of the GEMM peak\n", k == 0 ? "DP" : "non-DP", step_ms,
+                rate, 100.0 * rate / peak);
+  }
+}
 
 struct Summary {
   double total_s = 0, steps_per_s = 0, samples_per_s = 0, median_ms = 0;
@@ -235,6 +367,7 @@ int run(const Options& o) {
               kSigma, kMaxGradNorm, kLr, kLr, load_before.c_str());
   std::fflush(stdout);
 
+  if (o.profile) set_phase_listener(record_phase_mark);
   std::int64_t dp_step = 0, plain_step = 0;
   for (std::int64_t i = 0; i < o.warmup; ++i) {
     if (o.run_dp) dp_trainer.step(data[dp_step++ % kDataBatches]);
@@ -245,11 +378,13 @@ int run(const Options& o) {
   auto run_round = [&](Trainer& trainer, Timings& t, std::int64_t& step, std::int64_t count) {
     std::vector<double> in_round;
     for (std::int64_t k = 0; k < count; ++k) {
-      double phases[kPhases];
-      const double ms = trainer.step(data[step++ % kDataBatches], phases);
+      double phases[kPhases], profile[kProfilePhaseCount];
+      const double ms = trainer.step(data[step++ % kDataBatches], phases, o.profile ? profile : nullptr);
       t.step.push_back(ms);
       in_round.push_back(ms);
       for (std::size_t p = 0; p < kPhases; ++p) t.phase[p].push_back(phases[p]);
+      if (o.profile)
+        for (std::size_t p = 0; p < kProfilePhaseCount; ++p) t.profile[p].push_back(profile[p]);
     }
     t.round_median.push_back(bench::median(in_round));
   };
@@ -296,6 +431,10 @@ int run(const Options& o) {
   }
   if (o.run_plain) std::printf("(non-DP has no clipping; its update phase is SGD step + zero_grad, no noise)\n");
   if (o.run_dp) std::printf("DP routes (Auto): %s\n", dp_trainer.routes().c_str());
+  if (o.profile) {
+    set_phase_listener(nullptr);
+    print_profile(o, dp_trainer.model(), dp, plain);
+  }
   const std::string load_after = bench::load_average();
   std::printf("load average at the end: %s\n", load_after.c_str());
   if (!o.json.empty())

@@ -2,7 +2,8 @@
 # Runs mnist_dp_ddp with DP, mnist_dp_ddp --no-dp and plain PyTorch
 # (benchmarks/pytorch_reference.py) in alternating rounds on the same data,
 # epochs and threads, and prints each one's median epoch time (the training
-# loop) and peak resident memory, and the ratios. These machines are noisy:
+# loop), start-up (reading and preparing the data set) and peak resident
+# memory, and the ratios. These machines are noisy:
 # alternate, take medians, and read the spread.
 #
 #   benchmarks/compare.sh DATA_DIR [ROUNDS=3] [THREADS=2] [EPOCHS=1]
@@ -23,26 +24,29 @@ declare -A cmd=(
   [veil_nodp]="$app --data $data --epochs $epochs --threads $threads --no-dp $limit"
   [pytorch]="$python benchmarks/pytorch_reference.py --data $data --epochs $epochs --threads $threads $limit"
 )
-declare -A seconds memory
+declare -A seconds startup memory
 out=$(mktemp) && trap 'rm -f "$out"' EXIT
 for ((r = 1; r <= rounds; r++)); do
   for kind in "${kinds[@]}"; do
     # Peak resident memory of the whole process (KiB) from GNU time.
     /usr/bin/time -f '%M' -o "$out.mem" ${cmd[$kind]} > "$out"
     epoch=$(grep -o '| [0-9.]* s$' "$out" | tail -1 | grep -o '[0-9.]*')
+    load=$(grep -o 'read and prepared in [0-9.]* s' "$out" | grep -o '[0-9.]*')
     seconds[$kind]+="$epoch "
+    startup[$kind]+="$load "
     memory[$kind]+="$(cat "$out.mem") "
-    echo "round $r $kind: epoch ${epoch} s, peak $(($(cat "$out.mem") / 1024)) MiB"
+    echo "round $r $kind: epoch ${epoch} s, start-up ${load} s, peak $(($(cat "$out.mem") / 1024)) MiB"
   done
 done
 rm -f "$out.mem"
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo
-printf '%-10s %14s %14s\n' kind "epoch (s)" "peak (MiB)"
+printf '%-10s %14s %14s %14s\n' kind "epoch (s)" "start-up (s)" "peak (MiB)"
 declare -A med
 for kind in "${kinds[@]}"; do
   med[$kind]=$(echo "${seconds[$kind]}" | median)
-  printf '%-10s %14s %14d\n' "$kind" "${med[$kind]}" $(($(echo "${memory[$kind]}" | median | cut -d. -f1) / 1024))
+  printf '%-10s %14s %14s %14d\n' "$kind" "${med[$kind]}" "$(echo "${startup[$kind]}" | median)" \
+    $(($(echo "${memory[$kind]}" | median | cut -d. -f1) / 1024))
 done
 echo
 awk -v dp="${med[veil_dp]}" -v nodp="${med[veil_nodp]}" -v pt="${med[pytorch]}" 'BEGIN {

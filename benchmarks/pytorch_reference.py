@@ -74,8 +74,10 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    load_start = time.perf_counter()
     train_x, train_y = load_split(args.data, "train")
     test_x, test_y = load_split(args.data, "t10k")
+    print(f"  read and prepared in {time.perf_counter() - load_start:.3f} s", flush=True)
     model = SampleConvNet()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
     steps_done = 0

@@ -23,13 +23,17 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
   const std::size_t size = size_class(nbytes);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_.find(size);
-    if (it != free_.end() && !it->second.empty()) {
+    auto it = free_.lower_bound(size);
+    if (it != free_.end() && it->first <= size * kMaxReuseFactor) {
+      const std::size_t block = it->first;
       void* ptr = it->second.back();
       it->second.pop_back();
-      cached_bytes_ -= size;
+      if (it->second.empty()) free_.erase(it);
+      cached_bytes_ -= block;
+      block_size_[ptr] = block;
       return ptr;
     }
+    release_superseded(size);
   }
   void* ptr = raw_allocate_(size);
   if (ptr == nullptr) {
@@ -37,19 +41,34 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
     ptr = raw_allocate_(size);
   }
   VEIL_CHECK(ptr != nullptr) << "out of " << device_name_ << " memory allocating " << nbytes << " bytes";
+  std::lock_guard<std::mutex> lock(mutex_);
+  block_size_[ptr] = size;
   return ptr;
 }
 
-void CachingAllocator::deallocate(void* ptr, std::size_t nbytes) {
+void CachingAllocator::deallocate(void* ptr, std::size_t /*nbytes*/) {
   if (ptr == nullptr) return;
-  const std::size_t size = size_class(nbytes);
   std::lock_guard<std::mutex> lock(mutex_);
+  // The block's own size: it may be larger than the request it served.
+  const auto it = block_size_.find(ptr);
+  VEIL_CHECK(it != block_size_.end()) << device_name_ << " allocator: freeing memory it did not hand out";
+  const std::size_t size = it->second;
+  block_size_.erase(it);
   if (cached_bytes_ + size > max_cached_bytes_) {
     raw_free_(ptr);
     return;
   }
   free_[size].push_back(ptr);
   cached_bytes_ += size;
+}
+
+void CachingAllocator::release_superseded(std::size_t size) {
+  const auto first = free_.lower_bound(size / kMaxReuseFactor), last = free_.lower_bound(size);
+  for (auto it = first; it != last; ++it) {
+    for (void* ptr : it->second) raw_free_(ptr);
+    cached_bytes_ -= it->first * it->second.size();
+  }
+  free_.erase(first, last);
 }
 
 void CachingAllocator::empty_cache() {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "veil/core/allocator.h"
@@ -29,13 +30,27 @@ class CachingAllocator final : public Allocator {
   // exact sizes would rarely repeat.
   static std::size_t size_class(std::size_t nbytes);
 
+  // A request takes the smallest cached block of its size class up to this
+  // many times the class. Batch sizes drawn anew every step would otherwise
+  // leave a block in every size class a tensor's size ever fell in: the
+  // cache, and the process, would grow with the number of steps. A block
+  // left by a larger batch serves a smaller one instead.
+  static constexpr std::size_t kMaxReuseFactor = 2;
+
  private:
+  // Before a new block of `size` is allocated: the cached blocks that it
+  // supersedes, those of at least size / kMaxReuseFactor (it serves their
+  // requests too), go back to the system. Otherwise each new largest batch
+  // would add blocks beside the ones it outgrew.
+  void release_superseded(std::size_t size);
+
   const char* device_name_;
   RawAllocate raw_allocate_;
   RawFree raw_free_;
   std::size_t max_cached_bytes_;
   std::mutex mutex_;
-  std::map<std::size_t, std::vector<void*>> free_;
+  std::map<std::size_t, std::vector<void*>> free_;  // by block size; no empty lists
+  std::unordered_map<void*, std::size_t> block_size_;  // of every block handed out
   std::size_t cached_bytes_ = 0;
 };
 

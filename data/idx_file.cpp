@@ -219,17 +219,39 @@ std::uint64_t payload_bytes(const fs::path& path, const std::vector<std::size_t>
   return bytes;
 }
 
+// A plain file's size tells up front whether the payload fits exactly.
+void check_payload_size(std::uint64_t left, const fs::path& path, const std::vector<std::size_t>& dims,
+                        std::uint64_t bytes) {
+  VEIL_CHECK(left >= bytes) << path << ": truncated payload: dimensions " << format_dims(dims) << " imply "
+                            << bytes << " bytes, only " << left << " present";
+  VEIL_CHECK(left == bytes) << path << ": trailing garbage: " << left - bytes << " bytes after the " << bytes
+                            << "-byte payload of dimensions " << format_dims(dims);
+}
+
+// Reads `chunk` bytes that the payload must still hold to `dst`, `offset`
+// bytes into it.
+void read_chunk(ByteSource& source, const fs::path& path, const std::vector<std::size_t>& dims,
+                std::uint64_t bytes, std::uint8_t* dst, std::size_t offset, std::size_t chunk) {
+  std::size_t got = source.read(dst, chunk);
+  VEIL_CHECK(got == chunk) << path << ": truncated payload: dimensions " << format_dims(dims) << " imply " << bytes
+                           << " bytes, only " << offset + got << " present";
+}
+
+void check_no_trailing_data(ByteSource& source, const fs::path& path, const std::vector<std::size_t>& dims,
+                            std::uint64_t bytes) {
+  std::uint8_t extra = 0;
+  VEIL_CHECK(source.read(&extra, 1) == 0)
+      << path << ": trailing garbage: more data after the " << bytes
+      << "-byte payload of dimensions " << format_dims(dims);
+}
+
 std::vector<std::uint8_t> read_payload(ByteSource& source, const fs::path& path,
                                        const std::vector<std::size_t>& dims, std::uint64_t bytes) {
   std::vector<std::uint8_t> payload;
-  // A plain file's size tells up front whether the payload fits exactly; a
-  // gzip stream only tells as it is read, chunk by chunk.
+  // A gzip stream only tells as it is read, chunk by chunk, whether the
+  // payload is all there.
   if (std::optional<std::uint64_t> left = source.bytes_left()) {
-    VEIL_CHECK(*left >= bytes) << path << ": truncated payload: dimensions " << format_dims(dims)
-                               << " imply " << bytes << " bytes, only " << *left << " present";
-    VEIL_CHECK(*left == bytes) << path << ": trailing garbage: " << *left - bytes
-                               << " bytes after the " << bytes << "-byte payload of dimensions "
-                               << format_dims(dims);
+    check_payload_size(*left, path, dims, bytes);
     payload.reserve(bytes);
   }
   while (payload.size() < bytes) {
@@ -237,33 +259,60 @@ std::vector<std::uint8_t> read_payload(ByteSource& source, const fs::path& path,
     std::size_t chunk =
         static_cast<std::size_t>(std::min<std::uint64_t>(bytes - offset, kChunkBytes));
     payload.resize(offset + chunk);
-    std::size_t got = source.read(payload.data() + offset, chunk);
-    VEIL_CHECK(got == chunk) << path << ": truncated payload: dimensions " << format_dims(dims)
-                             << " imply " << bytes << " bytes, only " << offset + got << " present";
+    read_chunk(source, path, dims, bytes, payload.data() + offset, offset, chunk);
   }
-  std::uint8_t extra = 0;
-  VEIL_CHECK(source.read(&extra, 1) == 0)
-      << path << ": trailing garbage: more data after the " << bytes
-      << "-byte payload of dimensions " << format_dims(dims);
+  check_no_trailing_data(source, path, dims, bytes);
   return payload;
+}
+
+// Opens the file and reads its header, checking both as read_idx_file says.
+std::unique_ptr<ByteSource> open_at_payload(const fs::path& path, std::size_t expected_dims,
+                                            std::vector<std::size_t>& dims, std::uint64_t& bytes) {
+  VEIL_CHECK(expected_dims > 0 && expected_dims <= 255)
+      << path << ": an IDX file has 1 to 255 dimensions, asked for " << expected_dims;
+  std::unique_ptr<ByteSource> source = open_source(path);
+  dims = read_dims(*source, path, expected_dims);
+  bytes = payload_bytes(path, dims);
+  return source;
+}
+
+std::vector<std::uint8_t> read_payload_or_explain(ByteSource& source, const fs::path& path,
+                                                  const std::vector<std::size_t>& dims, std::uint64_t bytes) {
+  try {
+    return read_payload(source, path, dims, bytes);
+  } catch (const std::bad_alloc&) {
+    // A small .gz can expand to what its header claims: say which file.
+    VEIL_FAIL() << path << ": not enough memory for its " << bytes << " bytes of data";
+    throw;  // not reached
+  }
 }
 
 }  // namespace
 
 IdxFile read_idx_file(const std::filesystem::path& path, std::size_t expected_dims) {
-  VEIL_CHECK(expected_dims > 0 && expected_dims <= 255)
-      << path << ": an IDX file has 1 to 255 dimensions, asked for " << expected_dims;
-  std::unique_ptr<ByteSource> source = open_source(path);
   IdxFile result;
-  result.dims = read_dims(*source, path, expected_dims);
-  const std::uint64_t bytes = payload_bytes(path, result.dims);
-  try {
-    result.payload = read_payload(*source, path, result.dims, bytes);
-  } catch (const std::bad_alloc&) {
-    // A small .gz can expand to what its header claims: say which file.
-    VEIL_FAIL() << path << ": not enough memory for its " << bytes << " bytes of data";
-  }
+  std::uint64_t bytes = 0;
+  std::unique_ptr<ByteSource> source = open_at_payload(path, expected_dims, result.dims, bytes);
+  result.payload = read_payload_or_explain(*source, path, result.dims, bytes);
   return result;
+}
+
+std::vector<std::size_t> read_idx_file_into(const std::filesystem::path& path, std::size_t expected_dims,
+                                            const IdxDestination& destination) {
+  std::vector<std::size_t> dims;
+  std::uint64_t bytes = 0;
+  std::unique_ptr<ByteSource> source = open_at_payload(path, expected_dims, dims, bytes);
+  // A gzip stream is checked as it is read: the destination takes the size
+  // its header claims (at most kMaxIdxPayloadBytes) on trust, and only the
+  // pages written to become resident.
+  if (const std::optional<std::uint64_t> left = source->bytes_left()) check_payload_size(*left, path, dims, bytes);
+  std::uint8_t* dst = destination(dims, bytes);
+  for (std::uint64_t offset = 0; offset < bytes; offset += kChunkBytes) {
+    const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(bytes - offset, kChunkBytes));
+    read_chunk(*source, path, dims, bytes, dst + offset, static_cast<std::size_t>(offset), chunk);
+  }
+  check_no_trailing_data(*source, path, dims, bytes);
+  return dims;
 }
 
 }  // namespace veil::data

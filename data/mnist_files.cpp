@@ -53,15 +53,17 @@ std::vector<std::string> missing_mnist_files(const std::filesystem::path& dir) {
   return missing;
 }
 
-MnistSplit load_mnist_split(const std::filesystem::path& dir, Split split) {
+MnistSplit load_mnist_split(const std::filesystem::path& dir, Split split, const ImagesDestination& destination) {
   MnistSplit result;
   result.images_file = require_idx_file(dir, mnist_images_name(split));
   result.labels_file = require_idx_file(dir, mnist_labels_name(split));
 
-  IdxFile images = read_idx_file(result.images_file, 3);
+  const std::vector<std::size_t> image_dims = read_idx_file_into(
+      result.images_file, 3,
+      [&](const std::vector<std::size_t>& dims, std::uint64_t) { return destination(dims[0], dims[1], dims[2]); });
   IdxFile labels = read_idx_file(result.labels_file, 1);
-  VEIL_CHECK(images.dims[0] == labels.dims[0])
-      << result.images_file << " holds " << images.dims[0] << " images but " << result.labels_file
+  VEIL_CHECK(image_dims[0] == labels.dims[0])
+      << result.images_file << " holds " << image_dims[0] << " images but " << result.labels_file
       << " holds " << labels.dims[0] << " labels";
   for (std::size_t i = 0; i < labels.payload.size(); ++i) {
     VEIL_CHECK(labels.payload[i] < kNumClasses)
@@ -69,11 +71,20 @@ MnistSplit load_mnist_split(const std::filesystem::path& dir, Split split) {
         << " is outside 0.." << kNumClasses - 1;
   }
 
-  result.count = images.dims[0];
-  result.rows = images.dims[1];
-  result.cols = images.dims[2];
-  result.images = std::move(images.payload);
+  result.count = image_dims[0];
+  result.rows = image_dims[1];
+  result.cols = image_dims[2];
   result.labels = std::move(labels.payload);
+  return result;
+}
+
+MnistSplit load_mnist_split(const std::filesystem::path& dir, Split split) {
+  std::vector<std::uint8_t> images;
+  MnistSplit result = load_mnist_split(dir, split, [&](std::size_t count, std::size_t rows, std::size_t cols) {
+    images.resize(count * rows * cols);
+    return images.data();
+  });
+  result.images = std::move(images);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,5 +44,12 @@ std::vector<std::string> missing_mnist_files(const std::filesystem::path& dir);
 // is missing or malformed (see read_idx_file), when the images and labels
 // counts differ, or when a label is outside 0..9.
 MnistSplit load_mnist_split(const std::filesystem::path& dir, Split split);
+
+// Where the images can go instead: memory for count * rows * cols bytes.
+using ImagesDestination = std::function<std::uint8_t*(std::size_t count, std::size_t rows, std::size_t cols)>;
+// As above, but the images go into the memory `destination` returns (read
+// straight from a plain file: see read_idx_file_into); MnistSplit::images
+// stays empty.
+MnistSplit load_mnist_split(const std::filesystem::path& dir, Split split, const ImagesDestination& destination);
 
 }  // namespace veil::data

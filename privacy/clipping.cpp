@@ -6,6 +6,7 @@
 #include "veil/core/clip_kernels.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/error.h"
+#include "veil/core/phase_marks.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/per_sample_math.h"
 
@@ -105,6 +106,7 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
         << "); the loss or the model produced NaN or inf";
     ++stats.non_finite_examples;
   }
+  phase_done("per-sample norms");
 
   // Clipping factors (0 for a non-finite example): one vector for all
   // parameters (flat) or one each.

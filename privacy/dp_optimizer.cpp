@@ -6,6 +6,7 @@
 
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/error.h"
+#include "veil/core/phase_marks.h"
 #include "veil/privacy/gaussian_noise.h"
 
 namespace veil {
@@ -89,6 +90,7 @@ void DPOptimizer::accumulate_microbatch() {
   pending_examples_ += last_clipping_.batch_size;
   non_finite_examples_ += last_clipping_.non_finite_examples;
   ++pending_microbatches_;
+  phase_done("clipping");
 }
 
 void DPOptimizer::add_noise() {
@@ -128,6 +130,7 @@ void DPOptimizer::step() {
   }
   // Noise once for the global sum: only rank 0 adds it (gradient_reducer.h).
   if (options_.noise_multiplier > 0 && (!reducer_ || reducer_->rank() == 0)) add_noise();
+  phase_done("noise");
   if (reducer_) {
     std::vector<Tensor> grads;
     for (const Tensor& p : parameters_) grads.push_back(p.grad());
@@ -138,6 +141,7 @@ void DPOptimizer::step() {
   ledger_.record(options_.sample_rate, options_.noise_multiplier);  // sigma 0 too: epsilon is then infinite
   ++steps_;
   zero_grad();
+  phase_done("update");
 }
 
 TrainingState DPOptimizer::state() const {

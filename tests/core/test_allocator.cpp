@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "veil/core/allocator.h"
+#include "veil/core/caching_allocator.h"
 #include "veil/core/tensor.h"
 
 using namespace veil;
@@ -75,4 +78,67 @@ TEST_CASE("empty_cache releases cached blocks and the allocator still works", "[
   void* q = cpu.allocate(4096);
   REQUIRE(aligned(q));
   cpu.deallocate(q, 4096);
+}
+
+namespace {
+
+int raw_allocations = 0, raw_frees = 0;
+void* counted_allocate(std::size_t nbytes) {
+  ++raw_allocations;
+  return std::aligned_alloc(kCpuAlignment, nbytes);
+}
+void counted_free(void* ptr) {
+  ++raw_frees;
+  std::free(ptr);
+}
+
+}  // namespace
+
+// Poisson sampling draws each step's batch size anew, so every tensor of a
+// step changes size every step. Before blocks were reused across size
+// classes, each class a tensor's size fell in kept a block of its own, and
+// the cache grew with the number of steps.
+TEST_CASE("after a step at the largest batch, steps at varying smaller batches allocate nothing new", "[allocator]") {
+  raw_allocations = 0;
+  CachingAllocator cache("test", counted_allocate, counted_free, std::size_t{1} << 30);
+  const std::size_t bytes_per_example[] = {784 * 4, 16 * 196 * 4, 25 * 256 * 4};  // a conv net's tensors
+  auto step = [&](std::size_t batch) {
+    std::vector<std::pair<void*, std::size_t>> held;
+    for (std::size_t bytes : bytes_per_example) held.emplace_back(cache.allocate(batch * bytes), batch * bytes);
+    for (auto [ptr, bytes] : held) cache.deallocate(ptr, bytes);
+  };
+  step(250);
+  REQUIRE(raw_allocations == 3);
+  std::uint64_t state = 1;
+  for (int k = 0; k < 500; ++k) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    step(150 + (state >> 33) % 101);  // 150..250
+  }
+  REQUIRE(raw_allocations == 3);
+  // A block that served a smaller request keeps its own size: the largest
+  // request still finds it.
+  step(250);
+  REQUIRE(raw_allocations == 3);
+  // A block more than twice the size class of a request is not handed out for it.
+  void* small = cache.allocate(1000);
+  REQUIRE(raw_allocations == 4);
+  cache.deallocate(small, 1000);
+}
+
+// Each new largest batch would otherwise add blocks beside those it outgrew.
+TEST_CASE("a new block releases the cached blocks it can serve in their place", "[allocator]") {
+  raw_allocations = raw_frees = 0;
+  CachingAllocator cache("test", counted_allocate, counted_free, std::size_t{1} << 30);
+  constexpr std::size_t kMiB = 1 << 20;
+  void* small = cache.allocate(kMiB / 4);  // too small to be superseded by 1.5 MiB
+  void* one = cache.allocate(kMiB);
+  cache.deallocate(small, kMiB / 4);
+  cache.deallocate(one, kMiB);
+  void* larger = cache.allocate(3 * kMiB / 2);  // over its class, so not served by the cached 1 MiB block
+  REQUIRE(raw_allocations == 3);
+  REQUIRE(raw_frees == 1);  // the 1 MiB block went back; the 256 KiB one stays
+  void* again = cache.allocate(kMiB / 4);
+  REQUIRE(again == small);
+  cache.deallocate(again, kMiB / 4);
+  cache.deallocate(larger, 3 * kMiB / 2);
 }

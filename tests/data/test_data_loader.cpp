@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <numeric>
 #include <set>
 #include <vector>
 
+#include "support/test_data.h"
 #include "veil/core/compare.h"
 #include "veil/autograd/ops.h"
 #include "veil/data/data_loader.h"
@@ -284,12 +286,60 @@ TEST_CASE("images_to_tensor and normalize_ give the tutorial's values", "[data][
     REQUIRE(nv[i] == Approx((split.images[i] / 255.0 - 0.1307) / 0.3081).margin(1e-5));
   REQUIRE_THROWS_WITH(data::normalize_(n, 0.0, 0.0), Catch::Contains("std must be > 0"));
 
-  const TensorDataset ds = data::make_image_dataset(split, 0.5, 0.25);
+  const std::vector<std::uint8_t> pixels = split.images;
+  const TensorDataset ds = data::make_image_dataset(std::move(split), 0.5, 0.25);
   REQUIRE(ds.size() == 2);
   REQUIRE(ds.targets().dtype() == DType::Int64);
   REQUIRE(ds.targets().to_vector<std::int64_t>() == std::vector<std::int64_t>{3, 9});
-  const auto dv = ds.inputs().to_vector<float>();
+  REQUIRE(ds.inputs().dtype() == DType::UInt8);  // kept as bytes
+  REQUIRE(ds.inputs().to_vector<std::uint8_t>() == pixels);
+  const Batch both = ds.gather({0, 1});
+  REQUIRE(both.inputs.dtype() == DType::Float32);
+  REQUIRE(both.inputs.shape() == Shape{2, 1, 2, 3});
+  const auto dv = both.inputs.to_vector<float>();
   REQUIRE(dv[0] == Approx(-2.0));
   REQUIRE(dv[1] == Approx(2.0));
   REQUIRE(dv[2] == Approx((51 / 255.0 - 0.5) / 0.25).margin(1e-5));
+}
+
+// Decoding per gathered batch replaced ToTensor and Normalize of the whole
+// set: the floats a batch holds must be those, bit for bit, or training would
+// change.
+TEST_CASE("an image data set's gathered batches hold exactly the floats of the whole set transformed", "[data][dataset]") {
+  data::MnistSplit split;
+  split.count = 300;
+  split.rows = split.cols = 28;  // every byte value, at many positions within a row and across rows
+  for (std::size_t i = 0; i < split.count * 28 * 28; ++i) split.images.push_back(static_cast<std::uint8_t>(i * 7919 % 256));
+  split.labels.assign(split.count, 4);
+  Tensor whole = data::images_to_tensor(split);
+  data::normalize_(whole, 0.1307, 0.3081);
+  const TensorDataset ds = data::make_image_dataset(std::move(split), 0.1307, 0.3081);
+  std::vector<std::int64_t> indices(300);
+  for (std::int64_t k = 0; k < 300; ++k) indices[k] = (k * 113) % 300;  // a permutation
+  const Batch batch = ds.gather(indices);
+  const auto got = batch.inputs.to_vector<float>(), all = whole.to_vector<float>();
+  for (std::size_t k = 0; k < indices.size(); ++k)
+    REQUIRE(std::memcmp(&got[k * 784], &all[static_cast<std::size_t>(indices[k]) * 784], 784 * sizeof(float)) == 0);
+  REQUIRE_THROWS_WITH(TensorDataset(Tensor::zeros({2, 3}), Tensor::zeros({2}, DType::Int64), data::ByteTable{}),
+                      Catch::Contains("uint8"));
+}
+
+TEST_CASE("load_image_dataset reads the files into the same data set as make_image_dataset", "[data][dataset]") {
+  for (bool gzip : {false, true}) {
+    INFO("gzip " << gzip);
+    testing::TempDir dir;
+    testing::write_mnist_dir(dir.path(), {.train_count = 30, .test_count = 7, .rows = 5, .cols = 6, .gzip = gzip});
+    for (data::Split split : {data::Split::Train, data::Split::Test}) {
+      data::MnistSplit loaded = data::load_mnist_split(dir.path(), split);
+      const std::vector<std::uint8_t> pixels = loaded.images;
+      const TensorDataset expected = data::make_image_dataset(std::move(loaded), 0.1307, 0.3081);
+      const TensorDataset direct = data::load_image_dataset(dir.path(), split, 0.1307, 0.3081);
+      REQUIRE(direct.inputs().shape() == expected.inputs().shape());
+      REQUIRE(direct.inputs().to_vector<std::uint8_t>() == pixels);
+      REQUIRE(direct.targets().to_vector<std::int64_t>() == expected.targets().to_vector<std::int64_t>());
+      std::vector<std::int64_t> all(static_cast<std::size_t>(direct.size()));
+      std::iota(all.begin(), all.end(), 0);
+      REQUIRE(max_abs_diff(direct.gather(all).inputs, expected.gather(all).inputs) == 0.0);
+    }
+  }
 }

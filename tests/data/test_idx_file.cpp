@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,10 +41,28 @@ std::vector<std::uint8_t> varied_bytes(std::size_t n) {
   return bytes;
 }
 
-// The message of the error reading `path` as rank `dims`; checks it names the file.
+// read_idx_file_into with a plain buffer as the destination: the payload
+// and the dimensions. new[] leaves the buffer untouched, so a header that
+// claims gigabytes costs only the pages the stream really fills.
+veil::data::IdxFile read_into_buffer(const std::filesystem::path& path, std::size_t dims) {
+  std::unique_ptr<std::uint8_t[]> buffer;
+  std::uint64_t size = 0;
+  veil::data::IdxFile result;
+  result.dims = veil::data::read_idx_file_into(path, dims, [&](const std::vector<std::size_t>&, std::uint64_t bytes) {
+    buffer.reset(new std::uint8_t[bytes]);
+    size = bytes;
+    return buffer.get();
+  });
+  result.payload.assign(buffer.get(), buffer.get() + size);
+  return result;
+}
+
+// The message of the error reading `path` as rank `dims`; checks it names the
+// file, and that read_idx_file_into refuses the file with the same words.
 std::string read_error(const std::filesystem::path& path, std::size_t dims) {
   std::string message = error_message([&] { read_idx_file(path, dims); });
   CHECK_THAT(message, Contains(path.string()));
+  CHECK(error_message([&] { read_into_buffer(path, dims); }) == message);
   return message;
 }
 
@@ -62,6 +81,9 @@ TEST_CASE("idx: reads plain and gzip files alike", "[data][idx]") {
     veil::data::IdxFile image_file = read_idx_file(dir.path() / ("images" + suffix), 3);
     CHECK(image_file.dims == std::vector<std::size_t>{5, 4, 3});
     CHECK(image_file.payload == images);
+    veil::data::IdxFile image_file_into = read_into_buffer(dir.path() / ("images" + suffix), 3);
+    CHECK(image_file_into.dims == image_file.dims);
+    CHECK(image_file_into.payload == images);
     veil::data::IdxFile label_file = read_idx_file(dir.path() / ("labels" + suffix), 1);
     CHECK(label_file.dims == std::vector<std::size_t>{5});
     CHECK(label_file.payload == labels);
