@@ -41,11 +41,13 @@
 #include "veil/layers/pooling.h"
 #include "veil/layers/sample_conv_net.h"
 #include "veil/layers/sequential.h"
+#include "veil/layers/tanh_cnn.h"
 #include "veil/layers/safetensors.h"
 #include "veil/layers/serialization.h"
 
 // Optimizers.
 #include "veil/optim/optimizer.h"
+#include "veil/optim/weight_average.h"
 
 // Differential privacy.
 #include "veil/privacy/accountant.h"
