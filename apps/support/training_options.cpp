@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "support/recipes.h"
 #include "veil/core/file_io.h"
 
 namespace veil::cli {
@@ -16,13 +17,43 @@ void usage(bool ok, const std::string& message) {
   if (!ok) throw UsageError(message);
 }
 
+// A flag given on the command line overrides the recipe's value for it.
+template <typename T>
+void unless_given(const CLI::App& app, const char* flag, T& option, const T& recipe_value) {
+  if (!given(app, flag)) option = recipe_value;
+}
+
+void apply_recipe(const CLI::App& app, TrainingOptions& o) {
+  const Recipe& r = find_recipe(o.recipe);
+  unless_given(app, "--model", o.model, r.model);
+  unless_given(app, "--width", o.width, r.width);
+  unless_given(app, "--groups", o.groups, r.groups);
+  unless_given(app, "--epochs", o.epochs, r.epochs);
+  unless_given(app, "--batch-size", o.batch_size, r.batch_size);
+  unless_given(app, "--lr", o.lr, r.lr);
+  unless_given(app, "--momentum", o.momentum, r.momentum);
+  unless_given(app, "--max-grad-norm", o.max_grad_norm, r.max_grad_norm);
+  unless_given(app, "--optimizer", o.optimizer, r.optimizer);
+  unless_given(app, "--accountant", o.accountant, r.accountant);
+  unless_given(app, "--ema-decay", o.ema_decay, r.ema_decay);
+  unless_given(app, "--sigma", o.sigma, r.sigma);
+  // An explicit --sigma asks for that noise: the recipe's target gives way.
+  if (!given(app, "--target-epsilon")) o.target_epsilon = given(app, "--sigma") ? 0.0 : r.target_epsilon;
+}
+
 }  // namespace
 
 void add_training_options(CLI::App& app, TrainingOptions& o) {
   app.description(
       "Train SampleConvNet on MNIST with DP-SGD (Poisson sampling, per-sample clipping, Gaussian noise, privacy "
-      "accounting). Train loss and train accuracy are computed on the private training data without DP: epsilon does "
+      "accounting), or with --recipe another model and training calibrated to a target epsilon (the defaults shown "
+      "are the tutorial recipe's). Train loss and train accuracy are computed on the private training data without DP: epsilon does "
       "not cover them, so do not release them; test accuracy uses the test split.");
+  add_option(app, "--recipe", o.recipe, "NAME",
+             "hyper-parameters to start from: " + recipe_names() +
+                 " (see docs/results.md). Every flag given with it overrides the recipe's value; --sigma replaces "
+                 "its target epsilon",
+             "tutorial");
   add_option(app, "--data", o.data, "DIR", "directory with the MNIST IDX files (plain or .gz)",
              "$VEIL_DATA, ./data/mnist, then Debian's Fashion-MNIST");
   add_option(app, "--epochs", o.epochs, "N", "training epochs", "10");
@@ -37,6 +68,14 @@ void add_training_options(CLI::App& app, TrainingOptions& o) {
   add_option(app, "--accountant", o.accountant, "NAME", "rdp, prv, pld or gdp: computes every epsilon (calibration and log)",
              "rdp");
   add_option(app, "--optimizer", o.optimizer, "NAME", "sgd or adam", "sgd");
+  add_option(app, "--model", o.model, "NAME", "sample-conv-net (the tutorial's) or tanh-cnn (Tramer & Boneh's)",
+             "sample-conv-net");
+  add_option(app, "--width", o.width, "K", "tanh-cnn: channel multiplier of its convolutions", "1");
+  add_option(app, "--groups", o.groups, "G", "tanh-cnn: GroupNorm groups after each convolution, 0 for none", "0");
+  add_option(app, "--ema-decay", o.ema_decay, "D",
+             "evaluate (and save with --save-model) an exponential moving average of the weights with this decay; "
+             "post-processing, so it costs no privacy; 0 for none",
+             "0");
   add_option(app, "--seed", o.seed, "N",
              "seed for model initialisation and for sampling and noise, which it makes reproducible (not with "
              "--secure)",
@@ -67,7 +106,8 @@ void add_training_options(CLI::App& app, TrainingOptions& o) {
            "exit");
 }
 
-void check_training_options(const CLI::App& app, const TrainingOptions& c) {
+void check_training_options(const CLI::App& app, TrainingOptions& c) {
+  apply_recipe(app, c);
   usage(c.epochs > 0, "--epochs must be positive");
   usage(c.batch_size > 0, "--batch-size must be positive");
   usage(c.lr > 0, "--lr must be positive");
@@ -76,6 +116,18 @@ void check_training_options(const CLI::App& app, const TrainingOptions& c) {
   usage(c.max_grad_norm > 0, "--max-grad-norm must be positive");
   usage(c.delta > 0 && c.delta < 1, "--delta must be in (0, 1)");
   usage(!given(app, "--target-epsilon") || c.target_epsilon > 0, "--target-epsilon must be positive");
+  usage(c.model == "sample-conv-net" || c.model == "tanh-cnn",
+        "--model must be sample-conv-net or tanh-cnn, got '" + c.model + "'");
+  usage(c.width >= 1 && c.width <= 64, "--width must be between 1 and 64");
+  usage(c.groups >= 0 && (c.groups == 0 || (16 * c.width) % c.groups == 0),
+        "--groups must be 0 or divide the " + std::to_string(16 * c.width) + " channels of the first convolution");
+  usage(c.model == "tanh-cnn" || (c.width == 1 && c.groups == 0),
+        "--width and --groups apply to --model tanh-cnn only");
+  usage(c.ema_decay >= 0 && c.ema_decay < 1, "--ema-decay must be in [0, 1)");
+  // The average is not saved in a checkpoint: a resumed run would restart it.
+  usage(c.ema_decay == 0 || (c.checkpoint.empty() && c.resume.empty()),
+        "--ema-decay (set by --recipe " + c.recipe + ") cannot be combined with --checkpoint or --resume yet; "
+        "give --ema-decay 0 to use them");
   usage(c.optimizer == "sgd" || c.optimizer == "adam", "--optimizer must be sgd or adam, got '" + c.optimizer + "'");
   usage(c.accountant == "rdp" || c.accountant == "prv" || c.accountant == "pld" || c.accountant == "gdp",
         "--accountant must be rdp, prv, pld or gdp, got '" + c.accountant + "'");

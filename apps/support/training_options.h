@@ -18,6 +18,11 @@ struct TrainingOptions {
   double lr = 0.1, momentum = 0.0, sigma = 1.0, max_grad_norm = 1.0, delta = 1e-5, target_epsilon = 0.0,
          timeout = 300.0;
   std::string optimizer = "sgd", json, checkpoint, resume, device = "cpu", accountant = "rdp", save_model;
+  // The recipe (support/recipes.h) fills every value above that the command
+  // line does not give; `tutorial` is these defaults.
+  std::string recipe = "tutorial", model = "sample-conv-net";
+  std::int64_t width = 1, groups = 0;
+  double ema_decay = 0.0;
   std::uint64_t seed = 0;
   bool no_dp = false, secure = false, show_loaders = false, sync_demo = false;
 
@@ -27,9 +32,10 @@ struct TrainingOptions {
 // Describes the app and declares every option, bound to `options`.
 void add_training_options(CLI::App& app, TrainingOptions& options);
 
-// What parsing cannot check: ranges, choices, flags that exclude each other,
+// Applies the recipe to every option the command line did not give, then
+// checks what parsing cannot: ranges, choices, flags that exclude each other,
 // and that the output files can be written (found now, not after the first
 // epoch has trained). Throws UsageError naming the flag.
-void check_training_options(const CLI::App& app, const TrainingOptions& options);
+void check_training_options(const CLI::App& app, TrainingOptions& options);
 
 }  // namespace veil::cli

@@ -9,6 +9,7 @@
 
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -647,4 +648,52 @@ TEST_CASE("mnist_dp_ddp --save-model writes the trained model as safetensors wit
   REQUIRE(bad.status == 2);
   REQUIRE(bad.err.find("--save-model") != std::string::npos);
   REQUIRE(bad.out.find("Epoch:") == std::string::npos);
+}
+
+TEST_CASE("mnist_dp_ddp --recipe tutorial is the run without --recipe", "[e2e][app][recipes]") {
+  const Fixture& f = fixture();
+  testing::TempDir tmp;
+  const AppRun plain = run_app(f.base_args() + " --batch-size 20 --epochs 1", tmp.path());
+  const AppRun tutorial = run_app(f.base_args() + " --recipe tutorial --batch-size 20 --epochs 1", tmp.path());
+  INFO(plain << tutorial);
+  REQUIRE(plain.status == 0);
+  REQUIRE(tutorial.status == 0);
+  const std::vector<EpochLine> a = epoch_lines(plain.out), b = epoch_lines(tutorial.out);
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  REQUIRE(a[0].loss == b[0].loss);
+  REQUIRE(a[0].test_acc == b[0].test_acc);
+  REQUIRE(a[0].epsilon == b[0].epsilon);
+}
+
+// A short run of each shipped recipe on the small synthetic set (the batch
+// size lowered to fit it): it starts, calibrates sigma with PLD so that the
+// epsilon it prints stays within the target, and trains.
+TEST_CASE("mnist_dp_ddp --recipe calibrates sigma to epsilon 3 with PLD and trains", "[e2e][app][recipes]") {
+  const Fixture& f = fixture();
+  for (const char* recipe : {"mnist-eps3", "fashion-eps3"}) {
+    INFO(recipe);
+    testing::TempDir tmp;
+    const fs::path json = tmp.path() / "recipe.json";
+    const AppRun r = run_app(f.base_args() + " --recipe " + recipe + " --batch-size 40 --epochs 4 --json " +
+                                 quote(json.string()),
+                             tmp.path());
+    INFO(r);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.out.find("Accountant: pld computes the epsilon in the log (a certified upper bound, delta 1e-05)") !=
+            std::string::npos);
+    REQUIRE(r.out.find("Model: TanhCnn") != std::string::npos);
+    const Summary s = read_summary(json);
+    REQUIRE(s.top.find("\"recipe\":\"" + std::string(recipe) + "\"") != std::string::npos);
+    // q = 40/200 over 4 epochs of 5 steps.
+    const double sigma = number(s.top, "sigma");
+    REQUIRE(sigma == Approx(privacy::noise_for_epsilon(3.0, 1e-5, 0.2, 20, "pld")).epsilon(1e-9));
+    const std::vector<EpochLine> lines = epoch_lines(r.out);
+    REQUIRE(lines.size() == 4);
+    for (const EpochLine& line : lines) REQUIRE(line.epsilon <= 3.0);
+    REQUIRE(number(s.epochs.back(), "epsilon") <= 3.0);
+    REQUIRE(number(s.epochs.back(), "epsilon") > 2.9);  // calibrated, not just very noisy
+    for (const std::string& epoch : s.epochs) REQUIRE(std::isfinite(number(epoch, "train_loss")));
+    REQUIRE(number(s.epochs.back(), "train_loss") < number(s.epochs.front(), "train_loss"));
+  }
 }
