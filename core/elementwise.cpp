@@ -6,7 +6,7 @@
 namespace veil {
 
 const ElementwiseKernels& cpu_elementwise_kernels();   // core/cpu/elementwise_cpu.cpp
-const ElementwiseKernels& cuda_elementwise_kernels();  // core/cuda/elementwise.cu
+const ElementwiseKernels& cuda_elementwise_kernels();  // core/cuda/elementwise_cuda.cu
 
 const ElementwiseKernels& elementwise_kernels(Device device) {
 #ifdef VEIL_WITH_CUDA

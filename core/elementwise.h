@@ -4,7 +4,7 @@
 // Note [One functor, two loops]
 // The math lives in core/elementwise_functors.h. The CPU loop
 // (core/cpu/elementwise_cpu.cpp) and the CUDA launcher
-// (core/cuda/elementwise.cu) both run those functors over strided operands,
+// (core/cuda/elementwise_cuda.cu) both run those functors over strided operands,
 // so the CPU tests check the arithmetic the GPU runs. The dispatch point is
 // the table below: one slot per device, the CUDA slot filled only when veil
 // is built with CUDA.

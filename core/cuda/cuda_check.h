@@ -1,6 +1,7 @@
 #pragma once
-// One checking helper for every CUDA runtime status (and, later, cuBLAS,
-// cuDNN and NCCL): a failed call throws veil::Error naming the call.
+// One checking helper per CUDA library status: a failed call throws
+// veil::Error naming the call and the library's own description of the error.
+#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
 #include "veil/core/error.h"
@@ -11,5 +12,19 @@
     VEIL_CHECK(veil_cuda_status == cudaSuccess) << #call << ": " << cudaGetErrorString(veil_cuda_status); \
   } while (0)
 
-// After a kernel launch: reports launch errors (bad configuration, no device).
+#define VEIL_CUBLAS_CHECK(call)                                                                          \
+  do {                                                                                                   \
+    const cublasStatus_t veil_cublas_status = (call);                                                    \
+    VEIL_CHECK(veil_cublas_status == CUBLAS_STATUS_SUCCESS) << #call << ": " << cublasGetStatusName(veil_cublas_status) \
+                                                            << " (" << cublasGetStatusString(veil_cublas_status) << ")"; \
+  } while (0)
+
+// After a kernel launch: reports launch errors (bad configuration, no
+// device) with the kernel's name.
+#define VEIL_CUDA_CHECK_LAUNCH_OF(kernel_name)                                                          \
+  do {                                                                                                  \
+    const cudaError_t veil_cuda_status = cudaGetLastError();                                            \
+    VEIL_CHECK(veil_cuda_status == cudaSuccess) << "launching " << (kernel_name) << ": "                \
+                                                << cudaGetErrorString(veil_cuda_status);               \
+  } while (0)
 #define VEIL_CUDA_CHECK_LAUNCH() VEIL_CUDA_CHECK(cudaGetLastError())

@@ -1,0 +1,22 @@
+#include "veil/core/device_runtime.h"
+
+#include "veil/core/error.h"
+
+namespace veil {
+
+void synchronize_cuda(Device device);  // core/cuda/cuda_context.cu, or below
+
+#ifdef VEIL_WITH_CUDA
+bool built_with_cuda() { return true; }
+#else
+bool built_with_cuda() { return false; }
+void synchronize_cuda(Device device) {
+  VEIL_FAIL() << "synchronize on " << device << ", but veil was built without CUDA";
+}
+#endif
+
+void synchronize(Device device) {
+  if (device.is_cuda()) synchronize_cuda(device);
+}
+
+}  // namespace veil
