@@ -5,8 +5,16 @@
 namespace veil {
 
 const ClipKernels& cpu_clip_kernels();  // core/cpu/clip_cpu.cpp
+const ClipKernels& cuda_clip_kernels();  // core/cuda/clip_cuda.cu
 
-const ClipKernels& clip_kernels(Device device) { return select_kernels<ClipKernels>(device, cpu_clip_kernels(), nullptr, "clip"); }
+const ClipKernels& clip_kernels(Device device) {
+#ifdef VEIL_WITH_CUDA
+  const ClipKernels* cuda_table = &cuda_clip_kernels();
+#else
+  const ClipKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_clip_kernels(), cuda_table, "clip");
+}
 
 Tensor clip_factors(const Tensor& norms, const Tensor& totals, double threshold, double stabiliser) {
   VEIL_CHECK(norms.dtype() == DType::Float64 && totals.dtype() == DType::Float64 && norms.dim() == 1 &&

@@ -6,8 +6,16 @@
 namespace veil {
 
 const GemmKernels& cpu_gemm_kernels();  // core/cpu/gemm_cpu.cpp
+const GemmKernels& cuda_gemm_kernels();  // core/cuda/gemm_cuda.cu
 
-const GemmKernels& gemm_kernels(Device device) { return select_kernels<GemmKernels>(device, cpu_gemm_kernels(), nullptr, "GEMM"); }
+const GemmKernels& gemm_kernels(Device device) {
+#ifdef VEIL_WITH_CUDA
+  const GemmKernels* cuda_table = &cuda_gemm_kernels();
+#else
+  const GemmKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_gemm_kernels(), cuda_table, "GEMM");
+}
 
 namespace {
 

@@ -6,9 +6,15 @@
 namespace veil {
 
 const Im2rowKernels& cpu_im2row_kernels();  // core/cpu/im2row_cpu.cpp
+const Im2rowKernels& cuda_im2row_kernels();  // core/cuda/im2row_cuda.cu
 
 const Im2rowKernels& im2row_kernels(Device device) {
-  return select_kernels<Im2rowKernels>(device, cpu_im2row_kernels(), nullptr, "im2row");
+#ifdef VEIL_WITH_CUDA
+  const Im2rowKernels* cuda_table = &cuda_im2row_kernels();
+#else
+  const Im2rowKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_im2row_kernels(), cuda_table, "im2row");
 }
 
 namespace {

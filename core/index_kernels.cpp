@@ -6,9 +6,15 @@
 namespace veil {
 
 const IndexKernels& cpu_index_kernels();  // core/cpu/index_cpu.cpp
+const IndexKernels& cuda_index_kernels();  // core/cuda/index_cuda.cu
 
 const IndexKernels& index_kernels(Device device) {
-  return select_kernels<IndexKernels>(device, cpu_index_kernels(), nullptr, "index");
+#ifdef VEIL_WITH_CUDA
+  const IndexKernels* cuda_table = &cuda_index_kernels();
+#else
+  const IndexKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_index_kernels(), cuda_table, "index");
 }
 
 Tensor index_select_kernel(const Tensor& a, const Tensor& indices) {

@@ -5,9 +5,15 @@
 namespace veil {
 
 const LatticeKernels& cpu_lattice_kernels();  // core/cpu/lattice_cpu.cpp
+const LatticeKernels& cuda_lattice_kernels();  // core/cuda/lattice_cuda.cu
 
 const LatticeKernels& lattice_kernels(Device device) {
-  return select_kernels<LatticeKernels>(device, cpu_lattice_kernels(), nullptr, "lattice noise");
+#ifdef VEIL_WITH_CUDA
+  const LatticeKernels* cuda_table = &cuda_lattice_kernels();
+#else
+  const LatticeKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_lattice_kernels(), cuda_table, "lattice noise");
 }
 
 void lattice_snap_add_(const Tensor& data, const Tensor& steps, double granularity) {

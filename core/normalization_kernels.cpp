@@ -6,9 +6,15 @@
 namespace veil {
 
 const NormalizationKernels& cpu_normalization_kernels();  // core/cpu/normalization_cpu.cpp
+const NormalizationKernels& cuda_normalization_kernels();  // core/cuda/normalization_cuda.cu
 
 const NormalizationKernels& normalization_kernels(Device device) {
-  return select_kernels<NormalizationKernels>(device, cpu_normalization_kernels(), nullptr, "normalization");
+#ifdef VEIL_WITH_CUDA
+  const NormalizationKernels* cuda_table = &cuda_normalization_kernels();
+#else
+  const NormalizationKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_normalization_kernels(), cuda_table, "normalization");
 }
 
 namespace normalization {

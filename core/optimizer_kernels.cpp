@@ -5,9 +5,15 @@
 namespace veil {
 
 const OptimizerKernels& cpu_optimizer_kernels();  // core/cpu/optimizer_cpu.cpp
+const OptimizerKernels& cuda_optimizer_kernels();  // core/cuda/optimizer_cuda.cu
 
 const OptimizerKernels& optimizer_kernels(Device device) {
-  return select_kernels<OptimizerKernels>(device, cpu_optimizer_kernels(), nullptr, "optimizer");
+#ifdef VEIL_WITH_CUDA
+  const OptimizerKernels* cuda_table = &cuda_optimizer_kernels();
+#else
+  const OptimizerKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_optimizer_kernels(), cuda_table, "optimizer");
 }
 
 namespace {

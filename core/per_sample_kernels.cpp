@@ -6,9 +6,15 @@
 namespace veil {
 
 const PerSampleKernels& cpu_per_sample_kernels();  // core/cpu/per_sample_cpu.cpp
+const PerSampleKernels& cuda_per_sample_kernels();  // core/cuda/per_sample_cuda.cu
 
 const PerSampleKernels& per_sample_kernels(Device device) {
-  return select_kernels<PerSampleKernels>(device, cpu_per_sample_kernels(), nullptr, "per-sample");
+#ifdef VEIL_WITH_CUDA
+  const PerSampleKernels* cuda_table = &cuda_per_sample_kernels();
+#else
+  const PerSampleKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_per_sample_kernels(), cuda_table, "per-sample");
 }
 
 namespace {

@@ -5,9 +5,15 @@
 namespace veil {
 
 const PhiloxKernels& cpu_philox_kernels();  // core/cpu/philox_cpu.cpp
+const PhiloxKernels& cuda_philox_kernels();  // core/cuda/philox_cuda.cu
 
 const PhiloxKernels& philox_kernels(Device device) {
-  return select_kernels<PhiloxKernels>(device, cpu_philox_kernels(), nullptr, "Philox fill");
+#ifdef VEIL_WITH_CUDA
+  const PhiloxKernels* cuda_table = &cuda_philox_kernels();
+#else
+  const PhiloxKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_philox_kernels(), cuda_table, "Philox fill");
 }
 
 namespace {

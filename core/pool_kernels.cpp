@@ -6,9 +6,15 @@
 namespace veil {
 
 const PoolKernels& cpu_pool_kernels();  // core/cpu/pool_cpu.cpp
+const PoolKernels& cuda_pool_kernels();  // core/cuda/pool_cuda.cu
 
 const PoolKernels& pool_kernels(Device device) {
-  return select_kernels<PoolKernels>(device, cpu_pool_kernels(), nullptr, "pooling");
+#ifdef VEIL_WITH_CUDA
+  const PoolKernels* cuda_table = &cuda_pool_kernels();
+#else
+  const PoolKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_pool_kernels(), cuda_table, "pooling");
 }
 
 namespace {

@@ -6,9 +6,15 @@
 namespace veil {
 
 const ReduceKernels& cpu_reduce_kernels();  // core/cpu/reduce_cpu.cpp
+const ReduceKernels& cuda_reduce_kernels();  // core/cuda/reduce_cuda.cu
 
 const ReduceKernels& reduce_kernels(Device device) {
-  return select_kernels<ReduceKernels>(device, cpu_reduce_kernels(), nullptr, "reduction");
+#ifdef VEIL_WITH_CUDA
+  const ReduceKernels* cuda_table = &cuda_reduce_kernels();
+#else
+  const ReduceKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_reduce_kernels(), cuda_table, "reduction");
 }
 
 namespace {

@@ -6,9 +6,15 @@
 namespace veil {
 
 const SoftmaxKernels& cpu_softmax_kernels();  // core/cpu/softmax_cpu.cpp
+const SoftmaxKernels& cuda_softmax_kernels();  // core/cuda/softmax_cuda.cu
 
 const SoftmaxKernels& softmax_kernels(Device device) {
-  return select_kernels<SoftmaxKernels>(device, cpu_softmax_kernels(), nullptr, "softmax");
+#ifdef VEIL_WITH_CUDA
+  const SoftmaxKernels* cuda_table = &cuda_softmax_kernels();
+#else
+  const SoftmaxKernels* cuda_table = nullptr;
+#endif
+  return select_kernels(device, cpu_softmax_kernels(), cuda_table, "softmax");
 }
 
 namespace {
