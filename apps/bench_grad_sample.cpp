@@ -34,6 +34,7 @@
 #include "support/bench_timer.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/error.h"
+#include "veil/core/device_runtime.h"
 #include "veil/core/file_io.h"
 #include "veil/core/parallel.h"
 #include "veil/layers/conv2d.h"
@@ -137,7 +138,8 @@ std::vector<std::int64_t> parse_batch_sizes(const std::string& text) {
 
 // The command line as given (text, threads) and as read (the rest).
 struct Options {
-  std::string repeats_text = "auto", batch_sizes_text = "16,64,256", layers_text = "all", json;
+  std::string repeats_text = "auto", batch_sizes_text = "16,64,256", layers_text = "all", json, device_text = "cpu";
+  Device device;
   std::int64_t threads = 0;
   bool no_input_grad = false;
   int repeats = 0;  // 0: auto
@@ -160,9 +162,14 @@ void add_options(CLI::App& app, Options& o) {
   cli::add_flag(app, "--no-input-grad", o.no_input_grad,
                 "do not compute input gradients (parameter gradients only) for any layer");
   cli::add_option(app, "--json", o.json, "FILE", "also write the results as JSON to FILE");
+  cli::add_option(app, "--device", o.device_text, "DEV", "cpu or cuda (layer, input and gradients on it)", "cpu");
 }
 
 void read_options(const CLI::App& app, Options& o) {
+  if (o.device_text != "cpu" && o.device_text != "cuda")
+    throw UsageError("--device must be cpu or cuda, got '" + o.device_text + "'");
+  o.device = Device::parse(o.device_text);
+  if (o.device.is_cuda() && !cuda_available()) throw UsageError("--device cuda: no CUDA GPU is visible");
   const std::string& repeats = o.repeats_text;
   if (repeats != "auto") {
     const std::int64_t r = cli::parse_integer("--repeats", repeats);
@@ -223,7 +230,8 @@ Row bench_cell(const LayerCase& c, std::int64_t batch, const Options& o) {
   row.shape = c.shape;
   row.batch = batch;
   std::shared_ptr<Module> module = c.make();
-  Tensor input = c.input(batch);
+  module->to(o.device);
+  Tensor input = c.input(batch).to(o.device);
   const bool input_grad = c.input_grad && o.input_grad;
   if (input_grad) input.set_requires_grad(true);
   Tensor grad_out;
@@ -231,7 +239,7 @@ Row bench_cell(const LayerCase& c, std::int64_t batch, const Options& o) {
     NoGradGuard no_grad;
     const Tensor y = (*module)(input);
     // A random output gradient, scaled as a mean-reduced loss would give it.
-    grad_out = Tensor::normal(y.shape(), 0.0, 1.0 / static_cast<double>(batch), kSeed, 11);
+    grad_out = Tensor::normal(y.shape(), 0.0, 1.0 / static_cast<double>(batch), kSeed, 11).to(o.device);
   }
   const std::vector<PerSampleLayer*> layers = module->per_sample_layers();
   ClippingConfig clipping;
@@ -251,6 +259,7 @@ Row bench_cell(const LayerCase& c, std::int64_t batch, const Options& o) {
         NoGradGuard no_grad;
         clip_and_accumulate(layers, clipping);
       }
+      synchronize(o.device);  // a GPU variant ends when its kernels do
     });
   }
 
@@ -287,8 +296,9 @@ Row bench_cell(const LayerCase& c, std::int64_t batch, const Options& o) {
 }
 
 void write_json(const std::string& path, const std::vector<Row>& rows, bool input_grad, const std::string& load_before,
-                const std::string& load_after) {
+                const std::string& load_after, const std::string& device) {
   nlohmann::ordered_json summary = {{"bench", "bench_grad_sample"},
+                                    {"device", device},
                                     {"threads", num_threads()},
                                     {"max_grad_norm", kMaxGradNorm},
                                     {"input_grad", input_grad},
@@ -349,7 +359,7 @@ int run(const Options& o) {
   if (fallback)
     std::printf("* the layer keeps per-sample gradients materialised on every route (a Ghost request takes "
                 "Materialize), so ghost repeats the mat measurement.\n");
-  if (!o.json.empty()) write_json(o.json, rows, o.input_grad, load_before, load_after);
+  if (!o.json.empty()) write_json(o.json, rows, o.input_grad, load_before, load_after, o.device_text);
   return 0;
 }
 

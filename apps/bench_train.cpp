@@ -32,6 +32,7 @@
 #include "support/app_main.h"
 #include "support/bench_timer.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/device_runtime.h"
 #include "veil/core/file_io.h"
 #include "veil/core/parallel.h"
 #include "veil/core/phase_marks.h"
@@ -52,8 +53,9 @@ constexpr int kDataBatches = 4;               // distinct synthetic batches, cyc
 
 struct Options {
   std::int64_t steps = 50, batch_size = 200, round_steps = 5, warmup = 3, threads = 0, seed = 0;
-  std::string only, json;
+  std::string only, json, device_text = "cpu";
   bool run_dp = true, run_plain = true, profile = false;
+  Device device;
 };
 
 void add_options(CLI::App& app, Options& o) {
@@ -73,9 +75,14 @@ void add_options(CLI::App& app, Options& o) {
   app.add_flag("--profile", o.profile,
                "also split each step into forward, backward, per-sample norms, clipping, noise and update, and\n"
                "compare the step's GFLOP/s with a large GEMM's");
+  cli::add_option(app, "--device", o.device_text, "DEV", "cpu or cuda (model and batches on it)", "cpu");
 }
 
 void read_options(const CLI::App& app, Options& o) {
+  if (o.device_text != "cpu" && o.device_text != "cuda")
+    throw UsageError("--device must be cpu or cuda, got '" + o.device_text + "'");
+  o.device = Device::parse(o.device_text);
+  if (o.device.is_cuda() && !cuda_available()) throw UsageError("--device cuda: no CUDA GPU is visible");
   if (o.steps < 1 || o.steps > 1000000) throw UsageError("--steps must be in 1..1000000, got " + std::to_string(o.steps));
   if (o.batch_size < 1 || o.batch_size > 100000)
     throw UsageError("--batch-size must be in 1..100000, got " + std::to_string(o.batch_size));
@@ -98,7 +105,7 @@ struct Batch {
   Tensor images, labels;
 };
 
-std::vector<Batch> synthetic_batches(std::int64_t batch, std::uint64_t seed) {
+std::vector<Batch> synthetic_batches(std::int64_t batch, std::uint64_t seed, Device device) {
   std::vector<Batch> batches;
   std::uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
   for (int k = 0; k < kDataBatches; ++k) {
@@ -107,8 +114,9 @@ std::vector<Batch> synthetic_batches(std::int64_t batch, std::uint64_t seed) {
       state = state * 6364136223846793005ULL + 1442695040888963407ULL;
       label = static_cast<std::int64_t>((state >> 33) % 10);
     }
-    batches.push_back({Tensor::normal({batch, 1, 28, 28}, 0.0, 1.0, seed + 1000, static_cast<std::uint64_t>(k)),
-                       Tensor::from_vector(labels, {batch})});
+    // Resident on the device, so a step times compute, not copies.
+    batches.push_back({Tensor::normal({batch, 1, 28, 28}, 0.0, 1.0, seed + 1000, static_cast<std::uint64_t>(k)).to(device),
+                       Tensor::from_vector(labels, {batch}).to(device)});
   }
   return batches;
 }
@@ -141,7 +149,8 @@ struct Timings {
 
 class Trainer {
  public:
-  Trainer(bool dp, const Options& o) : dp_(dp), model_(static_cast<std::uint64_t>(o.seed)) {
+  Trainer(bool dp, const Options& o) : dp_(dp), device_(o.device), model_(static_cast<std::uint64_t>(o.seed)) {
+    model_.to(device_);
     auto sgd = std::make_unique<SGD>(model_.parameters(), SGDOptions{kLr});
     if (!dp) {
       sgd_ = std::move(sgd);
@@ -163,12 +172,17 @@ class Trainer {
   // the phase marks are on.
   double step(const Batch& batch, double* phases = nullptr, double* profile = nullptr) {
     using clock = std::chrono::steady_clock;
+    // GPU work is queued: each phase ends when the device is done with it.
+    const auto now = [this] {
+      synchronize(device_);
+      return clock::now();
+    };
     phase_marks.clear();
-    const auto t0 = clock::now();
+    const auto t0 = now();
     Tensor loss = cross_entropy(model_(batch.images), batch.labels);
-    const auto t1 = clock::now();
+    const auto t1 = now();
     loss.backward();
-    const auto t2 = clock::now();
+    const auto t2 = now();
     phase_marks.push_back({"backward", t2});
     if (dp_) {
       if (routes_.empty())
@@ -177,7 +191,7 @@ class Trainer {
             routes_ += (routes_.empty() ? "" : ", ") + name + " " + grad_sample_mode_name(layer->route_taken());
       dp_optimizer_->accumulate_microbatch();
     }
-    const auto t3 = clock::now();
+    const auto t3 = now();
     if (dp_) {
       dp_optimizer_->step();  // noise, division by B, SGD update, zero_grad
     } else {
@@ -185,7 +199,7 @@ class Trainer {
       sgd_->zero_grad();
       phase_marks.push_back({"update", clock::now()});
     }
-    const auto t4 = clock::now();
+    const auto t4 = now();
     if (profile) split_profile(t0, t1, profile);
     if (phases) {
       auto ms = [](clock::time_point a, clock::time_point b) {
@@ -206,6 +220,7 @@ class Trainer {
 
  private:
   bool dp_;
+  Device device_;
   SampleConvNet model_;
   std::unique_ptr<SGD> sgd_;
   std::unique_ptr<DPOptimizer> dp_optimizer_;
@@ -331,7 +346,7 @@ Summary summarise(const Timings& t, std::int64_t batch) {
 
 void write_json(const std::string& path, const Options& o, const Summary* dp, const Summary* plain, double ratio,
                 const std::string& routes, const std::string& load_before, const std::string& load_after) {
-  nlohmann::ordered_json line = {{"bench", "bench_train"},       {"model", "SampleConvNet"},
+  nlohmann::ordered_json line = {{"bench", "bench_train"},       {"model", "SampleConvNet"}, {"device", o.device_text},
                                  {"threads", num_threads()},      {"batch_size", o.batch_size},
                                  {"steps", o.steps},              {"round_steps", o.round_steps},
                                  {"sigma", kSigma},               {"max_grad_norm", kMaxGradNorm}};
@@ -354,13 +369,14 @@ void write_json(const std::string& path, const Options& o, const Summary* dp, co
 }
 
 int run(const Options& o) {
-  const std::vector<Batch> data = synthetic_batches(o.batch_size, static_cast<std::uint64_t>(o.seed));
+  const std::vector<Batch> data = synthetic_batches(o.batch_size, static_cast<std::uint64_t>(o.seed), o.device);
   Trainer dp_trainer(true, o), plain_trainer(false, o);
   const std::int64_t rounds = (o.steps + o.round_steps - 1) / o.round_steps;
   std::printf("bench_train: SampleConvNet, synthetic [%lld,1,28,28] batches, threads %d, %lld timed steps of each "
               "kind in %lld rounds of <= %lld (+%lld warm-up)\n",
               static_cast<long long>(o.batch_size), num_threads(), static_cast<long long>(o.steps),
               static_cast<long long>(rounds), static_cast<long long>(o.round_steps), static_cast<long long>(o.warmup));
+  if (o.device.is_cuda()) std::printf("device: %s (model, batches and every step on the GPU)\n", o.device_text.c_str());
   const std::string load_before = bench::load_average();
   std::printf("DP: Auto routes, sigma %g, C %g, SGD lr %g; non-DP: SGD lr %g; both mean cross-entropy; "
               "load average %s\n",

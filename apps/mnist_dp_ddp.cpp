@@ -62,7 +62,7 @@ std::unique_ptr<Module> make_model(const Config& c) {
 // accuracies, bit for bit, and 60 MB more). With a weight average, the
 // averaged weights are scored.
 double test_accuracy(Module& model, WeightAverage* average, const data::TensorDataset& test, std::int64_t batch_size,
-                     distributed::ProcessGroup& group) {
+                     distributed::ProcessGroup& group, Device device) {
   if (average) average->swap();
   NoGradGuard no_grad;
   model.eval();
@@ -70,7 +70,7 @@ double test_accuracy(Module& model, WeightAverage* average, const data::TensorDa
   std::int64_t correct = 0;
   for (std::int64_t s = group.rank(); s < loader.steps_per_epoch(); s += group.size()) {
     const data::Batch b = test.gather(loader.indices(s));
-    const auto predicted = argmax(model(b.inputs), 1).to_vector<std::int64_t>();
+    const auto predicted = argmax(model(b.inputs.to(device)), 1).to(Device::cpu()).to_vector<std::int64_t>();
     const auto labels = b.targets.to_vector<std::int64_t>();
     for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
   }
@@ -209,6 +209,8 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   }
   const std::unique_ptr<Module> net = make_model(c);
   Module& model = *net;
+  const Device device = Device::parse(c.device);
+  model.to(device);
   distributed::DPDDP ddp(model, group);  // rank 0's initial weights everywhere
   if (c.sync_demo) return sync_demo(ddp, loader, c.lr, c.seed);
   std::cout << "Model: " << model.to_string() << "\n  parameters: " << model.num_parameters() << "\n";
@@ -348,8 +350,8 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     std::int64_t seen = 0, correct = 0, loss_examples = 0;
     const std::int64_t epoch_start = global_step;
     source->for_each_batch(global_step, end, [&](std::int64_t step, const data::Batch& batch) {
-      Tensor logits = model(batch.inputs);
-      Tensor loss = cross_entropy(logits, batch.targets);
+      Tensor logits = model(batch.inputs.to(device));
+      Tensor loss = cross_entropy(logits, batch.targets.to(device));
       const double loss_value = loss.item();
       // A diverged run would go on logging nan and saving it: stop it here
       // (a rank's empty Poisson batch has a NaN mean and is no divergence).
@@ -382,7 +384,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
         plain->zero_grad();
       }
       if (average) average->update();
-      const auto predicted = argmax(logits.detach(), 1).to_vector<std::int64_t>();
+      const auto predicted = argmax(logits.detach(), 1).to(Device::cpu()).to_vector<std::int64_t>();
       const auto labels = batch.targets.to_vector<std::int64_t>();
       for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
       if (batch.size() > 0 && std::isfinite(loss_value)) {  // an empty mean is NaN; dropped examples make it NaN
@@ -407,7 +409,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     for (const Counts& k : group.all_gather(mine))
       loss_sum += k.loss_sum, seen += k.seen, correct += k.correct, loss_examples += k.loss_examples;
     EpochFigures f{epoch, loss_examples ? loss_sum / loss_examples : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
-                   test_accuracy(model, average.get(), test, c.batch_size, group),
+                   test_accuracy(model, average.get(), test, c.batch_size, group, device),
                    c.dp() ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
                    end - epoch_start};
     figures.push_back(f);

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Builds veil with CUDA (and NCCL when found), runs the whole test suite on
-# the GPU, including the *_cuda agreement tests, and the benchmarks. Meant for
-# a GPU machine that has nvcc, CMake and Python's NVIDIA cuDNN/NCCL wheels but
-# no Debian packages: run scripts/gpu_deps.sh on a Debian machine first and
-# bring .carry/ along. Logs go to LOG_DIR (default build-gpu/logs).
+# Builds what a GPU check needs (veil with CUDA, NCCL when found), runs the
+# CPU-vs-CUDA agreement tests, bench_grad_sample and bench_train on the GPU,
+# and a 1-epoch mnist_dp_ddp --device cuda with DP and with --no-dp. Every
+# log and a summary.json go to OUTDIR. Meant for a GPU machine that has
+# nvcc, CMake and Python's NVIDIA cuDNN/NCCL wheels but no Debian packages:
+# run scripts/gpu_deps.sh on a Debian machine first and bring .carry/ along
+# (header-only and small dependencies, and the MNIST files). Budget: under
+# 8 minutes on one H200 with 16 cores.
 #
-#   scripts/gpu_check.sh [LOG_DIR]
+#   scripts/gpu_check.sh [OUTDIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
-logs="${1:-build-gpu/logs}"
-mkdir -p "$logs"
+logs="$(mkdir -p "${1:-build-gpu/logs}" && cd "${1:-build-gpu/logs}" && pwd)"
 deps="$PWD/.carry/gpu-deps"
 [[ -d "$deps/usr/include/eigen3" ]] || { echo "error: $deps is missing: run scripts/gpu_deps.sh first" >&2; exit 1; }
 export PATH="/usr/local/cuda/bin:$PATH"
-nvidia-smi > "$logs/nvidia-smi.txt" 2>&1 || true
 
 # NVIDIA's wheels ship versioned libraries only (libnccl.so.2): give CMake
 # the unversioned names it links against, beside the wheels' headers.
@@ -29,25 +30,79 @@ link_wheel() {  # link_wheel <module> <library stem> -> prints a <Pkg>_ROOT
   echo "$PWD/$dir"
 }
 cmake_args=(-DCMAKE_BUILD_TYPE=Release -DVEIL_WITH_CUDA=ON -DVEIL_WITH_MPI=OFF
-            -DCMAKE_PREFIX_PATH="$deps/usr" -DCMAKE_CUDA_ARCHITECTURES=native)
-if nccl_root="$(link_wheel nccl nccl)"; then cmake_args+=(-DVEIL_WITH_NCCL=ON -DNCCL_ROOT="$nccl_root"); fi
-if cudnn_root="$(link_wheel cudnn cudnn)"; then cmake_args+=(-DCUDNN_ROOT="$cudnn_root"); fi
+            -DCMAKE_PREFIX_PATH="$deps/usr" -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}")
+nccl_root="$(link_wheel nccl nccl)" && cmake_args+=(-DVEIL_WITH_NCCL=ON -DNCCL_ROOT="$nccl_root")
+cudnn_root="$(link_wheel cudnn cudnn)" && cmake_args+=(-DCUDNN_ROOT="$cudnn_root")
 export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${nccl_root:-.}/lib:${cudnn_root:-.}/lib:${LD_LIBRARY_PATH:-}"
+mnist=""
+[[ -d .carry/mnist ]] && mnist="$PWD/.carry/mnist"
+
+# What was found, at the top of the log.
+{
+  echo "gpu_check: $(date -u +%FT%TZ) in $PWD, logs in $logs"
+  echo "gpu: $(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | head -1)"
+  echo "nvcc: $(nvcc --version 2>&1 | tail -1)"
+  echo "cmake: $(cmake --version | head -1); cores: $(nproc)"
+  echo "dependencies: $deps"
+  echo "cuDNN: ${cudnn_root:-not found}; NCCL: ${nccl_root:-not found}; MNIST: ${mnist:-not found}"
+} | tee "$logs/found.txt"
+nvidia-smi > "$logs/nvidia-smi.txt" 2>&1 || true
 
 status=0
-step() {  # step <name> <command...>: runs it, logs it, remembers a failure
-  local name=$1; shift
+declare -A outcome
+step() {  # step <name> <seconds> <command...>: runs it with a time limit, logs it, remembers the outcome
+  local name=$1 limit=$2 start=$SECONDS; shift 2
   echo "== $name"
-  if "$@" > "$logs/$name.log" 2>&1; then echo "   ok"; else echo "   FAILED (exit $?, $logs/$name.log)"; tail -n 30 "$logs/$name.log"; status=1; fi
+  if timeout "$limit" "$@" > "$logs/$name.log" 2>&1; then
+    outcome[$name]="ok $((SECONDS - start))s"
+  else
+    outcome[$name]="failed (exit $?) $((SECONDS - start))s"
+    tail -n 30 "$logs/$name.log"
+    status=1
+  fi
+  echo "   ${outcome[$name]}"
 }
-step configure cmake -S . -B build-gpu "${cmake_args[@]}"
-step build cmake --build build-gpu -j"$(nproc)"
-step test ctest --test-dir build-gpu -j4 --output-on-failure
-grep -E 'tests passed|Skipped|Failed' "$logs/test.log" || true
-step bench_grad_sample build-gpu/bin/bench_grad_sample
-step bench_train build-gpu/bin/bench_train
-if [[ -d .carry/mnist ]]; then
-  step app_cpu build-gpu/bin/mnist_dp_ddp --epochs 1 --data .carry/mnist
-  step app_cuda build-gpu/bin/mnist_dp_ddp --epochs 1 --data .carry/mnist --device cuda
+cuda_tests=(test_elementwise)
+for source in tests/cuda/test_*_cuda.cpp; do cuda_tests+=("$(basename "$source" .cpp)"); done
+apps=(mnist_dp_ddp bench_train bench_grad_sample)
+step configure 120 cmake -S . -B build-gpu "${cmake_args[@]}"
+step build 300 cmake --build build-gpu -j"$(nproc)" --target "${cuda_tests[@]}" "${apps[@]}"
+step test 120 ctest --test-dir build-gpu -R '_cuda$' --output-on-failure
+step bench_grad_sample 90 build-gpu/bin/bench_grad_sample --device cuda --batch-sizes 256 --json "$logs/bench_grad_sample.json"
+step bench_train 60 build-gpu/bin/bench_train --device cuda --json "$logs/bench_train.json"
+if [[ -n "$mnist" ]]; then
+  step app_cuda 90 build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" --device cuda --json "$logs/app_cuda.json"
+  step app_cuda_no_dp 60 build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" --device cuda --no-dp \
+    --json "$logs/app_cuda_no_dp.json"
 fi
+
+# summary.json: each step's outcome, the test counts and the JSON results.
+for name in "${!outcome[@]}"; do echo "$name=${outcome[$name]}"; done > "$logs/outcomes.txt"
+python3 - "$logs" <<'PY'
+import json, os, re, sys
+logs = sys.argv[1]
+summary = {"found": open(os.path.join(logs, "found.txt")).read().splitlines(), "steps": {}}
+for line in open(os.path.join(logs, "outcomes.txt")):
+    name, _, outcome = line.rstrip("\n").partition("=")
+    summary["steps"][name] = outcome
+test_log = os.path.join(logs, "test.log")
+if os.path.exists(test_log):
+    text = open(test_log).read()
+    match = re.search(r"(\d+)% tests passed, (\d+) tests failed out of (\d+)", text)
+    if match:
+        summary["tests"] = {"failed": int(match.group(2)), "total": int(match.group(3)),
+                            "skipped": len(re.findall(r"\*\*\*Skipped", text))}
+for name in ("bench_grad_sample", "bench_train", "app_cuda", "app_cuda_no_dp"):
+    path = os.path.join(logs, name + ".json")
+    if os.path.exists(path):
+        with open(path) as f:
+            text = f.read().strip()
+        try:
+            summary[name] = json.loads(text)
+        except json.JSONDecodeError:  # JSON lines: keep each
+            summary[name] = [json.loads(line) for line in text.splitlines() if line.strip()]
+with open(os.path.join(logs, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+PY
+echo "summary: $logs/summary.json"
 exit "$status"

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "support/recipes.h"
+#include "veil/core/device_runtime.h"
 #include "veil/core/file_io.h"
 
 namespace veil::cli {
@@ -137,8 +138,9 @@ void check_training_options(const CLI::App& app, TrainingOptions& c) {
   usage(c.device == "cpu" || c.device == "cuda", "--device must be cpu or cuda, got '" + c.device + "'");
   usage(c.timeout > 0, "--timeout must be positive");
   // The same kind of mistake as --device tpu, so the same exit status.
-  usage(c.device == "cpu",
+  usage(c.device == "cpu" || built_with_cuda(),
         "--device cuda: training on the GPU is not available in this build yet (CPU kernels only); use --device cpu");
+  usage(c.device == "cpu" || cuda_available(), "--device cuda: no CUDA GPU is visible; use --device cpu");
   for (const auto& [flag, path] : {std::pair{"--checkpoint", c.checkpoint}, std::pair{"--json", c.json},
                                    std::pair{"--save-model", c.save_model}}) {
     const std::string problem = path.empty() ? "" : output_problem(path);

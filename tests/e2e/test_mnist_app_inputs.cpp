@@ -14,8 +14,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "support/test_data.h"
+#include "veil/core/device.h"
 #include "veil/layers/serialization.h"
 
 using namespace veil;
@@ -163,17 +166,18 @@ TEST_CASE("flag values that cannot work are refused before training, with exit 2
   const fs::path pipe = fixture().tmp.path() / "pipe.json";
   REQUIRE(mkfifo(pipe.c_str(), 0600) == 0);
   const std::string missing = quote((fixture().tmp.path() / "absent" / "out").string());
-  const std::pair<std::string, std::string> cases[] = {
+  std::vector<std::pair<std::string, std::string>> cases = {
       {"--batch-size 9223372036854775807", "--batch-size"},
       {"--batch-size 41", "--batch-size 41"},
       {"--max-steps -5", "--max-steps"},
       {"--max-steps 0", "--max-steps"},
-      {"--device cuda", "--device"},
       {"--threads 99999999999", "--threads"},
       {"--checkpoint " + missing, "--checkpoint"},
       {"--json " + missing, "--json"},
       {"--json " + quote(pipe.string()), "named pipe"},
   };
+  // Without a GPU (or without CUDA in the build) the GPU is refused too.
+  if (!cuda_available()) cases.emplace_back("--device cuda", "--device");
   for (const auto& [args, mention] : cases) {
     INFO(args);
     require_refusal(run_app("--epochs 1 " + args), 2, {mention});
