@@ -12,11 +12,12 @@
     VEIL_CHECK(veil_cuda_status == cudaSuccess) << #call << ": " << cudaGetErrorString(veil_cuda_status); \
   } while (0)
 
-#define VEIL_CUBLAS_CHECK(call)                                                                          \
-  do {                                                                                                   \
-    const cublasStatus_t veil_cublas_status = (call);                                                    \
-    VEIL_CHECK(veil_cublas_status == CUBLAS_STATUS_SUCCESS) << #call << ": " << cublasGetStatusName(veil_cublas_status) \
-                                                            << " (" << cublasGetStatusString(veil_cublas_status) << ")"; \
+#define VEIL_CUBLAS_CHECK(call)                                                                   \
+  do {                                                                                            \
+    const cublasStatus_t veil_cublas_status = (call);                                             \
+    VEIL_CHECK(veil_cublas_status == CUBLAS_STATUS_SUCCESS)                                       \
+        << #call << ": " << cublasGetStatusName(veil_cublas_status) << " ("                      \
+        << cublasGetStatusString(veil_cublas_status) << ")";                                     \
   } while (0)
 
 // After a kernel launch: reports launch errors (bad configuration, no
@@ -27,4 +28,3 @@
     VEIL_CHECK(veil_cuda_status == cudaSuccess) << "launching " << (kernel_name) << ": "                \
                                                 << cudaGetErrorString(veil_cuda_status);               \
   } while (0)
-#define VEIL_CUDA_CHECK_LAUNCH() VEIL_CUDA_CHECK(cudaGetLastError())

@@ -135,7 +135,8 @@ void gram_sq_norms_typed(std::int64_t groups, const Tensor& rows, const Tensor& 
     const Tensor gram_g = make_view(workspace, {count, t, t}, {t * t, t, 1}, workspace.offset() + kGramChunk * t * t);
     for (std::int64_t grp = 0; grp < groups; ++grp) {
       // [count, T, K] column blocks of the rows and the output gradients.
-      const Tensor u = make_view(rows, {count, t, k}, {t * patch, patch, 1}, rows.offset() + first * t * patch + grp * k);
+      const Tensor u =
+          make_view(rows, {count, t, k}, {t * patch, patch, 1}, rows.offset() + first * t * patch + grp * k);
       const Tensor gi = make_view(grads, {count, t, out_per_group}, {t * out_channels, out_channels, 1},
                                   grads.offset() + first * t * out_channels + grp * out_per_group);
       batched_gemm(false, true, 1.0, u, u, 0.0, gram_u);

@@ -27,67 +27,64 @@ struct Rule<double> {
   __device__ static Double2 normal(const Philox4x32Block& b) { return philox_normal_double2(b); }
 };
 
-// The number of blocks a fill of n elements touches, one thread each.
-std::int64_t fill_blocks(std::int64_t n, std::int64_t per_block) {
-  return static_cast<std::int64_t>(philox_blocks(n, per_block));
+// One thread per Philox block a fill of out.numel() elements touches:
+// write(block, first, count) fills elements [first, first + count).
+template <std::int64_t PerBlock, typename Write>
+void for_each_fill_block(const char* name, const Tensor& out, const PhiloxState& at, Write write) {
+  const std::int64_t n = out.numel();
+  const auto blocks = static_cast<std::int64_t>(philox_blocks(n, PerBlock));
+  cuda::for_each_index(name, out.device(), blocks, [=] __device__(std::int64_t b) {
+    const Philox4x32Block block = philox_block(at.seed, at.stream, at.offset + static_cast<std::uint64_t>(b));
+    const std::int64_t first = b * PerBlock;
+    write(block, first, n - first < PerBlock ? n - first : PerBlock);
+  });
 }
 
 template <typename T>
 void uniform_typed(const Tensor& out, const PhiloxState& at, double lo_value, double hi_value) {
-  constexpr std::int64_t per_block = Rule<T>::kPerBlock;
-  const std::int64_t n = out.numel();
   T* o = out.data<T>();
   const T lo = static_cast<T>(lo_value), hi = static_cast<T>(hi_value);
-  cuda::for_each_index("Philox uniform", out.device(), fill_blocks(n, per_block), [=] __device__(std::int64_t b) {
-    const auto value = Rule<T>::uniform(philox_block(at.seed, at.stream, at.offset + static_cast<std::uint64_t>(b)));
-    const std::int64_t first = b * per_block, count = n - first < per_block ? n - first : per_block;
-    for (std::int64_t j = 0; j < count; ++j) o[first + j] = lo + (hi - lo) * value.v[j];
-  });
+  for_each_fill_block<Rule<T>::kPerBlock>(
+      "Philox uniform", out, at, [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
+        const auto u = Rule<T>::uniform(block);
+        for (std::int64_t j = 0; j < count; ++j) o[first + j] = lo + (hi - lo) * u.v[j];
+      });
 }
 
 template <typename T>
 void normal_typed(const Tensor& out, const PhiloxState& at, double mean_value, double std_value) {
-  constexpr std::int64_t per_block = Rule<T>::kPerBlock;
-  const std::int64_t n = out.numel();
   T* o = out.data<T>();
   const T mean = static_cast<T>(mean_value), std = static_cast<T>(std_value);
-  cuda::for_each_index("Philox normal", out.device(), fill_blocks(n, per_block), [=] __device__(std::int64_t b) {
-    const auto value = Rule<T>::normal(philox_block(at.seed, at.stream, at.offset + static_cast<std::uint64_t>(b)));
-    const std::int64_t first = b * per_block, count = n - first < per_block ? n - first : per_block;
-    for (std::int64_t j = 0; j < count; ++j) o[first + j] = mean + std * value.v[j];
-  });
+  for_each_fill_block<Rule<T>::kPerBlock>(
+      "Philox normal", out, at, [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
+        const auto z = Rule<T>::normal(block);
+        for (std::int64_t j = 0; j < count; ++j) o[first + j] = mean + std * z.v[j];
+      });
 }
 
 // The DP noise rule: double normals whatever the dtype, added in double.
 template <typename T>
 void add_normal_typed(const Tensor& inout, const PhiloxState& at, double std) {
-  const std::int64_t n = inout.numel();
   T* x = inout.data<T>();
-  cuda::for_each_index("Philox normal noise", inout.device(), fill_blocks(n, kPhiloxDoublesPerBlock),
-                       [=] __device__(std::int64_t b) {
-                         const Double2 z =
-                             philox_normal_double2(philox_block(at.seed, at.stream, at.offset + static_cast<std::uint64_t>(b)));
-                         const std::int64_t first = b * kPhiloxDoublesPerBlock;
-                         const std::int64_t count = n - first < kPhiloxDoublesPerBlock ? n - first : kPhiloxDoublesPerBlock;
-                         for (std::int64_t j = 0; j < count; ++j)
-                           x[first + j] = static_cast<T>(x[first + j] + std * z.v[j]);
-                       });
+  for_each_fill_block<kPhiloxDoublesPerBlock>(
+      "Philox normal noise", inout, at,
+      [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
+        const Double2 z = philox_normal_double2(block);
+        for (std::int64_t j = 0; j < count; ++j) x[first + j] = static_cast<T>(x[first + j] + std * z.v[j]);
+      });
 }
 
 // Dropout's mask from float32 uniforms whatever the dtype.
 template <typename T>
 void bernoulli_mask_typed(const Tensor& out, const PhiloxState& at, double p, double scale) {
-  const std::int64_t n = out.numel();
   T* m = out.data<T>();
   const T kept = static_cast<T>(scale);
-  cuda::for_each_index("Philox Bernoulli mask", out.device(), fill_blocks(n, kPhiloxFloatsPerBlock),
-                       [=] __device__(std::int64_t b) {
-                         const Float4 u =
-                             philox_uniform_float4(philox_block(at.seed, at.stream, at.offset + static_cast<std::uint64_t>(b)));
-                         const std::int64_t first = b * kPhiloxFloatsPerBlock;
-                         const std::int64_t count = n - first < kPhiloxFloatsPerBlock ? n - first : kPhiloxFloatsPerBlock;
-                         for (std::int64_t j = 0; j < count; ++j) m[first + j] = u.v[j] >= p ? kept : T(0);
-                       });
+  for_each_fill_block<kPhiloxFloatsPerBlock>(
+      "Philox Bernoulli mask", out, at,
+      [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
+        const Float4 u = philox_uniform_float4(block);
+        for (std::int64_t j = 0; j < count; ++j) m[first + j] = u.v[j] >= p ? kept : T(0);
+      });
 }
 
 void cuda_uniform(const Tensor& out, const PhiloxState& at, double lo, double hi) {

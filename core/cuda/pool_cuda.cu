@@ -139,7 +139,8 @@ void cuda_avg_pool2d(const Tensor& x, const Conv2dGeometry& g, const Tensor& out
 }
 
 void cuda_avg_pool2d_backward(const Tensor& grad, const Conv2dGeometry& g, const Tensor& dx) {
-  dispatch_floating(grad.dtype(), "avg_pool2d backward", [&]<typename T>() { avg_pool2d_backward_typed<T>(grad, g, dx); });
+  dispatch_floating(grad.dtype(), "avg_pool2d backward",
+                    [&]<typename T>() { avg_pool2d_backward_typed<T>(grad, g, dx); });
 }
 
 }  // namespace
