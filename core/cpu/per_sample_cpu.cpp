@@ -92,6 +92,20 @@ void cpu_sum_positions(const Tensor& x, const Tensor& out) {
   });
 }
 
+// Up to this many positions the two Gram matrices are summed entry by entry
+// in float64: a GEMM call per example costs more than the products (a 2-D
+// Linear layer has T = 1, where the result is ||u||^2 ||g||^2).
+constexpr std::int64_t kDirectGramPositions = 4;
+
+template <typename T>
+double direct_gram_dot(const T* u, std::int64_t ldu, std::int64_t k, const T* g, std::int64_t ldg, std::int64_t o,
+                       std::int64_t t) {
+  double acc = 0.0;
+  for (std::int64_t a = 0; a < t; ++a)
+    for (std::int64_t b = 0; b < t; ++b) acc += dot(u + a * ldu, u + b * ldu, k) * dot(g + a * ldg, g + b * ldg, o);
+  return acc;
+}
+
 // One slot of two T x T Gram matrices per thread.
 std::int64_t cpu_gram_workspace_numel(std::int64_t positions) { return num_threads() * 2 * positions * positions; }
 
@@ -115,6 +129,10 @@ void cpu_gram_sq_norms(std::int64_t groups, const Tensor& rows, const Tensor& gr
             // is ||u_i||^2 ||g_i||^2.
             const T* u = pr + i * t * patch + grp * k;
             const T* gi = pg + i * t * out_channels + grp * out_per_group;
+            if (t <= kDirectGramPositions) {
+              acc += direct_gram_dot(u, patch, k, gi, out_channels, out_per_group, t);
+              continue;
+            }
             cpu::gemm<T>(false, true, t, t, k, T(1), u, patch, u, patch, T(0), gram_u, t);
             cpu::gemm<T>(false, true, t, t, out_per_group, T(1), gi, out_channels, gi, out_channels, T(0), gram_g, t);
             acc += dot(gram_u, gram_g, t * t);

@@ -14,18 +14,22 @@ using namespace veil;
 using namespace veil::testing;
 
 TEST_CASE("gram_sq_norms equals the norms of the materialised products", "[per_sample]") {
-  const std::int64_t batch = 4, t = 5, groups = 2, k = 3, o = 2;
-  const Tensor rows = rand({batch, t, groups * k}, 1), grads = rand({batch, t, groups * o}, 2);
-  Tensor workspace;
-  const Tensor norms = gram_sq_norms_kernel(groups, rows, grads, workspace);
-  for (std::int64_t i = 0; i < batch; ++i) {
-    double expected = 0.0;
-    for (std::int64_t g = 0; g < groups; ++g) {
-      const Tensor dw = matmul(last_dim_block(grads, g * o, o).slice(0, i, i + 1).reshape({t, o}).transpose(0, 1),
-                               last_dim_block(rows, g * k, k).slice(0, i, i + 1).reshape({t, k}));
-      expected += sum(mul(dw, dw)).item();
+  // T = 1 and 3 take the entry-by-entry sum, T = 5 the GEMM route.
+  for (const std::int64_t t : {1, 3, 5}) {
+    INFO("positions " << t);
+    const std::int64_t batch = 4, groups = 2, k = 3, o = 2;
+    const Tensor rows = rand({batch, t, groups * k}, 1), grads = rand({batch, t, groups * o}, 2);
+    Tensor workspace;
+    const Tensor norms = gram_sq_norms_kernel(groups, rows, grads, workspace);
+    for (std::int64_t i = 0; i < batch; ++i) {
+      double expected = 0.0;
+      for (std::int64_t g = 0; g < groups; ++g) {
+        const Tensor dw = matmul(last_dim_block(grads, g * o, o).slice(0, i, i + 1).reshape({t, o}).transpose(0, 1),
+                                 last_dim_block(rows, g * k, k).slice(0, i, i + 1).reshape({t, k}));
+        expected += sum(mul(dw, dw)).item();
+      }
+      REQUIRE(norms.to_vector<double>()[i] == Approx(expected).epsilon(1e-12));
     }
-    REQUIRE(norms.to_vector<double>()[i] == Approx(expected).epsilon(1e-12));
   }
 }
 
