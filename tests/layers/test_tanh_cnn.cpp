@@ -4,7 +4,6 @@
 #include "support/test_data.h"
 #include "veil/autograd/ops.h"
 #include "veil/core/compare.h"
-#include "veil/layers/losses.h"
 #include "veil/layers/tanh_cnn.h"
 
 using namespace veil;
@@ -49,14 +48,7 @@ TEST_CASE("TanhCnn per-sample gradients with cross-entropy, with and without Gro
     TanhCnn net({.width = 1, .groups = groups}, 3);
     Tensor x = Tensor::uniform({3, 1, 28, 28}, 0, 1, 4);
     Tensor labels = Tensor::from_vector<std::int64_t>({1, 7, 3}, {3});
-    PerExampleLoss loss = [&](const Tensor& logits, std::int64_t first) {
-      std::vector<Tensor> losses;
-      for (std::int64_t i = 0; i < logits.size(0); ++i)
-        losses.push_back(cross_entropy(logits.slice(0, i, i + 1), labels.slice(0, first + i, first + i + 1),
-                                       LossReduction::Sum)
-                             .reshape({1}));
-      return concat(losses, 0);
-    };
+    const PerExampleLoss loss = per_example_cross_entropy(labels);
     for (LossReduction reduction : {LossReduction::Sum, LossReduction::Mean})
       check_per_sample_gradients(net, x, loss, {reduction, 2e-3, 1e-5});
   }

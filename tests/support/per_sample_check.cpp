@@ -5,6 +5,7 @@
 
 #include "veil/core/compare.h"
 #include "veil/autograd/ops.h"
+#include "veil/layers/losses.h"
 #include "veil/layers/per_sample_math.h"
 
 namespace veil::testing {
@@ -18,6 +19,17 @@ PerExampleLoss random_projection_loss(std::uint64_t seed) {
     std::vector<int> dims;
     for (int d = 1; d < output.dim(); ++d) dims.push_back(d);
     return sum(weighted, dims);
+  };
+}
+
+PerExampleLoss per_example_cross_entropy(const Tensor& labels) {
+  return [labels](const Tensor& logits, std::int64_t first) {
+    std::vector<Tensor> losses;
+    for (std::int64_t i = 0; i < logits.size(0); ++i)
+      losses.push_back(cross_entropy(logits.slice(0, i, i + 1), labels.slice(0, first + i, first + i + 1),
+                                     LossReduction::Sum)
+                           .reshape({1}));
+    return concat(losses, 0);
   };
 }
 

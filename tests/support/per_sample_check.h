@@ -19,6 +19,10 @@ using PerExampleLoss = std::function<Tensor(const Tensor& output, std::int64_t f
 // every output element gets a distinct gradient.
 PerExampleLoss random_projection_loss(std::uint64_t seed);
 
+// Each example's cross-entropy of its logits against labels[first + i],
+// through the fused loss one example at a time.
+PerExampleLoss per_example_cross_entropy(const Tensor& labels);
+
 struct PerSampleCheck {
   LossReduction reduction = LossReduction::Sum;
   double rtol = 1e-4;
