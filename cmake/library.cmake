@@ -58,10 +58,11 @@ target_compile_definitions(veil PRIVATE EIGEN_DONT_PARALLELIZE)
 if(VEIL_WITH_CUDA)
   target_compile_definitions(veil PUBLIC VEIL_WITH_CUDA)
   # The runtime is public (veil's headers name devices, its users launch
-  # nothing themselves); cuBLAS is private, for the GEMM table
-  # (core/cuda/gemm_cuda.cu) and the handles of core/cuda/cuda_context.cu.
-  # No source calls cuDNN, so it is not linked.
-  target_link_libraries(veil PUBLIC CUDA::cudart PRIVATE CUDA::cublas)
+  # nothing themselves). cuBLAS is opened on first use, not linked
+  # (core/cuda/cublas_library.h): only its headers are needed here. No
+  # source calls cuDNN, so it is not linked.
+  target_link_libraries(veil PUBLIC CUDA::cudart PRIVATE ${CMAKE_DL_LIBS})
+  target_compile_definitions(veil PRIVATE VEIL_CUDA_LIBRARY_DIR="${CUDAToolkit_LIBRARY_DIR}")
   set_target_properties(veil PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
   target_compile_options(veil PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr --extended-lambda>)

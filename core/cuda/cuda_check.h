@@ -1,9 +1,9 @@
 #pragma once
 // One checking helper per CUDA library status: a failed call throws
 // veil::Error naming the call and the library's own description of the error.
-#include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "veil/core/cuda/cublas_library.h"
 #include "veil/core/error.h"
 
 #define VEIL_CUDA_CHECK(call)                                                                  \
@@ -16,8 +16,8 @@
   do {                                                                                            \
     const cublasStatus_t veil_cublas_status = (call);                                             \
     VEIL_CHECK(veil_cublas_status == CUBLAS_STATUS_SUCCESS)                                       \
-        << #call << ": " << cublasGetStatusName(veil_cublas_status) << " ("                      \
-        << cublasGetStatusString(veil_cublas_status) << ")";                                     \
+        << #call << ": " << ::veil::cuda::cublas_library().status_name(veil_cublas_status) << " ("   \
+        << ::veil::cuda::cublas_library().status_string(veil_cublas_status) << ")";                  \
   } while (0)
 
 // After a kernel launch: reports launch errors (bad configuration, no

@@ -15,11 +15,11 @@ Stream::Stream() { VEIL_CUDA_CHECK(cudaStreamCreate(&stream_)); }
 Stream::~Stream() { (void)cudaStreamDestroy(stream_); }
 
 CublasHandle::CublasHandle(cudaStream_t stream) {
-  VEIL_CUBLAS_CHECK(cublasCreate(&handle_));
-  VEIL_CUBLAS_CHECK(cublasSetStream(handle_, stream));
+  VEIL_CUBLAS_CHECK(cublas_library().create(&handle_));
+  VEIL_CUBLAS_CHECK(cublas_library().set_stream(handle_, stream));
 }
 
-CublasHandle::~CublasHandle() { (void)cublasDestroy(handle_); }
+CublasHandle::~CublasHandle() { (void)cublas_library().destroy(handle_); }
 
 namespace {
 constexpr int kMaxDevices = 64;

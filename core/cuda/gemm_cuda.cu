@@ -55,18 +55,19 @@ void row_major_gemm(Device device, const RowMajorProduct& p, T alpha, const T* a
   const int m = as_int(p.n, "n"), n = as_int(p.m, "m"), k = as_int(p.k, "k");
   const int lda = as_int(p.ldb, "ldb"), ldb = as_int(p.lda, "lda"), ldc = as_int(p.ldc, "ldc");
   const int batch = as_int(p.batch, "batch");
+  const cuda::CublasLibrary& blas = cuda::cublas_library();
   if constexpr (std::is_same_v<T, float>) {
     if (batch == 1)
-      VEIL_CUBLAS_CHECK(cublasSgemm(handle, op_b, op_a, m, n, k, &alpha, b, lda, a, ldb, &beta, c, ldc));
+      VEIL_CUBLAS_CHECK(blas.sgemm(handle, op_b, op_a, m, n, k, &alpha, b, lda, a, ldb, &beta, c, ldc));
     else
-      VEIL_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, op_b, op_a, m, n, k, &alpha, b, lda, p.stride_b, a, ldb,
-                                                  p.stride_a, &beta, c, ldc, p.stride_c, batch));
+      VEIL_CUBLAS_CHECK(blas.sgemm_strided_batched(handle, op_b, op_a, m, n, k, &alpha, b, lda, p.stride_b, a, ldb,
+                                                   p.stride_a, &beta, c, ldc, p.stride_c, batch));
   } else {
     if (batch == 1)
-      VEIL_CUBLAS_CHECK(cublasDgemm(handle, op_b, op_a, m, n, k, &alpha, b, lda, a, ldb, &beta, c, ldc));
+      VEIL_CUBLAS_CHECK(blas.dgemm(handle, op_b, op_a, m, n, k, &alpha, b, lda, a, ldb, &beta, c, ldc));
     else
-      VEIL_CUBLAS_CHECK(cublasDgemmStridedBatched(handle, op_b, op_a, m, n, k, &alpha, b, lda, p.stride_b, a, ldb,
-                                                  p.stride_a, &beta, c, ldc, p.stride_c, batch));
+      VEIL_CUBLAS_CHECK(blas.dgemm_strided_batched(handle, op_b, op_a, m, n, k, &alpha, b, lda, p.stride_b, a, ldb,
+                                                   p.stride_a, &beta, c, ldc, p.stride_c, batch));
   }
 }
 
