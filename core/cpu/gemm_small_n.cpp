@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "veil/core/cpu/vec64.h"
 #include "veil/core/error.h"
 #include "veil/core/parallel.h"
 
@@ -11,21 +12,6 @@ namespace veil::cpu {
 namespace {
 
 constexpr std::int64_t kRows = 8;  // rows of C per register block
-
-// A 64-byte vector (GCC/Clang vector extension): one AVX-512 register, or
-// two or four narrower ones on other CPUs.
-template <typename T>
-struct VecOf;
-template <>
-struct VecOf<float> {
-  typedef float type __attribute__((vector_size(64)));
-};
-template <>
-struct VecOf<double> {
-  typedef double type __attribute__((vector_size(64)));
-};
-template <typename T>
-using Vec = typename VecOf<T>::type;
 
 // C rows [r0, r1) with N a compile-time constant: each row of C is N / lanes
 // whole vectors, kRows rows of accumulators stay in registers, and every

@@ -1,8 +1,6 @@
 #include "veil/core/cpu/gemm_tn_small.h"
 
-#include <algorithm>
-#include <cstring>
-
+#include "veil/core/cpu/vec64.h"
 #include "veil/core/error.h"
 
 namespace veil::cpu {
@@ -12,30 +10,6 @@ namespace {
 constexpr std::int64_t kRows = 8;     // rows of C per register block
 constexpr std::int64_t kVectors = 2;  // vectors of C's columns per register block
 
-// A 64-byte vector (GCC/Clang vector extension) that may sit at any element
-// boundary, so rows of A and B are read where they are.
-template <typename T>
-struct VecOf;
-template <>
-struct VecOf<float> {
-  typedef float type __attribute__((vector_size(64), aligned(alignof(float))));
-};
-template <>
-struct VecOf<double> {
-  typedef double type __attribute__((vector_size(64), aligned(alignof(double))));
-};
-template <typename T>
-using Vec = typename VecOf<T>::type;
-template <typename T>
-constexpr std::int64_t kLanes = 64 / sizeof(T);
-
-template <typename T>
-Vec<T> load(const T* p) {
-  Vec<T> v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 // C[r0 : r0 + R, c0 : c0 + V * lanes], R <= kRows rows, V <= kVectors vectors.
 template <typename T, std::int64_t R, std::int64_t V>
 void block(std::int64_t r0, std::int64_t c0, std::int64_t k, T alpha, const T* a, std::int64_t lda, const T* b,
@@ -43,7 +17,7 @@ void block(std::int64_t r0, std::int64_t c0, std::int64_t k, T alpha, const T* a
   Vec<T> acc[R][V] = {};
   for (std::int64_t t = 0; t < k; ++t) {
     Vec<T> bv[V];
-    for (std::int64_t v = 0; v < V; ++v) bv[v] = load(b + t * ldb + c0 + v * kLanes<T>);
+    for (std::int64_t v = 0; v < V; ++v) bv[v] = load_vec(b + t * ldb + c0 + v * kLanes<T>);
     for (std::int64_t i = 0; i < R; ++i) {
       const T av = a[t * lda + r0 + i];
       for (std::int64_t v = 0; v < V; ++v) acc[i][v] += av * bv[v];
@@ -52,8 +26,7 @@ void block(std::int64_t r0, std::int64_t c0, std::int64_t k, T alpha, const T* a
   for (std::int64_t i = 0; i < R; ++i)
     for (std::int64_t v = 0; v < V; ++v) {
       T* out = c + (r0 + i) * ldc + c0 + v * kLanes<T>;
-      const Vec<T> result = beta == T(0) ? alpha * acc[i][v] : alpha * acc[i][v] + beta * load(out);
-      std::memcpy(out, &result, sizeof(result));
+      store_vec(out, beta == T(0) ? alpha * acc[i][v] : alpha * acc[i][v] + beta * load_vec(out));
     }
 }
 
