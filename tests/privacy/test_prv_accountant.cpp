@@ -167,44 +167,6 @@ TEST_CASE("PRV is below RDP and matches published PRV figures", "[privacy][prv]"
   }
 }
 
-TEST_CASE("PRV composes changing (q, sigma) in any order", "[privacy][prv]") {
-  PrvAccountant first;
-  first.step(1.0, 0.01, 500);
-  PrvAccountant second;
-  second.step(1.2, 0.02, 500);
-  PrvAccountant mixed;
-  mixed.step(1.0, 0.01, 500);
-  mixed.step(1.2, 0.02, 500);
-  PrvAccountant reversed;
-  reversed.step(1.2, 0.02, 500);
-  reversed.step(1.0, 0.01, 500);
-  PrvAccountant interleaved;
-  interleaved.step(1.0, 0.01, 200);
-  interleaved.step(1.2, 0.02, 500);
-  interleaved.step(1.0, 0.01, 300);
-  RdpAccountant rdp;
-  rdp.step(1.0, 0.01, 500);
-  rdp.step(1.2, 0.02, 500);
-
-  const double epsilon = mixed.get_epsilon(1e-5).epsilon;
-  CHECK(epsilon > first.get_epsilon(1e-5).epsilon);
-  CHECK(epsilon > second.get_epsilon(1e-5).epsilon);
-  CHECK(epsilon < rdp.get_epsilon(1e-5).epsilon);
-  CHECK(reversed.get_epsilon(1e-5).epsilon == Approx(epsilon).epsilon(1e-12));
-  CHECK(interleaved.get_epsilon(1e-5).epsilon == Approx(epsilon).epsilon(1e-12));
-}
-
-TEST_CASE("PRV epsilon grows with steps and sample rate, shrinks with noise", "[privacy][prv]") {
-  double previous = 0.0;
-  for (const std::int64_t steps : {10, 100, 1000}) {
-    const double epsilon = prv(1.0, 0.01, steps, 1e-5).epsilon;
-    CHECK(epsilon > previous);
-    previous = epsilon;
-  }
-  CHECK(prv(2.0, 0.01, 100, 1e-5).epsilon < prv(1.0, 0.01, 100, 1e-5).epsilon);
-  CHECK(prv(1.0, 0.02, 100, 1e-5).epsilon > prv(1.0, 0.01, 100, 1e-5).epsilon);
-}
-
 TEST_CASE("PRV coarsens the grid under a size cap and stays an upper bound", "[privacy][prv]") {
   const PrvResult fine = prv(1.0, 0.01, 1000, 1e-5);
   PrvOptions small;
