@@ -13,7 +13,7 @@ namespace veil::testing {
 PerExampleLoss random_projection_loss(std::uint64_t seed) {
   return [seed](const Tensor& output, std::int64_t) {
     Shape sample_shape(output.shape().begin() + 1, output.shape().end());
-    Tensor weights = Tensor::uniform(sample_shape, -1.0, 1.0, seed, 7, output.dtype());
+    Tensor weights = Tensor::uniform(sample_shape, -1.0, 1.0, seed, 7, output.dtype()).to(output.device());
     Tensor weighted = mul(output, weights);
     if (output.dim() == 1) return weighted;
     std::vector<int> dims;
@@ -34,6 +34,8 @@ PerExampleLoss per_example_cross_entropy(const Tensor& labels) {
 }
 
 namespace {
+
+Tensor zeros_like(const Tensor& t) { return Tensor::zeros(t.shape(), t.dtype(), t.device()); }
 
 Tensor batch_loss(const Tensor& per_example, LossReduction reduction) {
   return reduction == LossReduction::Sum ? sum(per_example) : mean(per_example);
@@ -81,7 +83,7 @@ void check_per_sample_gradients(Module& model, const Tensor& input, const PerExa
       std::vector<Tensor> got, expected;
       for (std::size_t p = 0; p < params.size(); ++p) {
         got.push_back(samples[l][p].slice(0, i, i + 1).reshape(params[p].shape()));
-        expected.push_back(params[p].grad().defined() ? params[p].grad() : Tensor::zeros(params[p].shape(), params[p].dtype()));
+        expected.push_back(params[p].grad().defined() ? params[p].grad() : zeros_like(params[p]));
       }
       for (std::size_t p = 0; p < params.size(); ++p) {
         INFO("layer " << l << " sample " << i << "\n" << describe_norms(got, expected));
@@ -98,7 +100,7 @@ void check_per_sample_gradients(Module& model, const Tensor& input, const PerExa
     const auto params = layers[l]->per_sample_parameters();
     for (std::size_t p = 0; p < params.size(); ++p) {
       const Tensor summed = mul_scalar(sum(samples[l][p], {0}), scale);
-      const Tensor batch_grad = params[p].grad().defined() ? params[p].grad() : Tensor::zeros(params[p].shape(), params[p].dtype());
+      const Tensor batch_grad = params[p].grad().defined() ? params[p].grad() : zeros_like(params[p]);
       INFO("layer " << l << " param " << p << " sum of per-sample gradients vs batch gradient");
       REQUIRE(allclose(summed, batch_grad, options.rtol, options.atol));
     }
@@ -115,7 +117,7 @@ void check_per_sample_gradients(Module& model, const Tensor& input, const PerExa
       for (std::size_t p = 0; p < params.size(); ++p) {
         INFO("layer " << l << " param " << p << " route " << grad_sample_mode_name(layers[l]->route_taken()));
         REQUIRE(allclose(norms[p], per_sample::row_sq_norms(samples[l][p]), options.rtol, options.atol));
-        coeffs.push_back(Tensor::uniform({batch}, 0.0, 1.0, 99, l * 16 + p, DType::Float64));
+        coeffs.push_back(Tensor::uniform({batch}, 0.0, 1.0, 99, l * 16 + p, DType::Float64).to(input.device()));
       }
       for (const Tensor& param : params) param.set_grad(Tensor());
       layers[l]->accumulate_weighted_grads(coeffs);

@@ -3,7 +3,8 @@
 // the whole-model tests): per-sample gradients against a loop of
 // single-example backward passes, their sum against the batch gradient,
 // ghost norms against materialised norms, and weighted sums against
-// sum_i c_i g_i. Failures print each parameter's norms.
+// sum_i c_i g_i. Failures print each parameter's norms. They run on the
+// device of the model and its input (the GPU tests run them there too).
 #include <functional>
 
 #include "veil/layers/module.h"
