@@ -4,7 +4,10 @@
 // Note [Caching allocators]
 // Training allocates the same sizes every step. Both the CPU and the CUDA
 // allocator keep freed blocks in per-size free lists and hand them out again,
-// so a steady-state step does no malloc/cudaMalloc. The CPU allocator rounds
+// so a steady-state step does no malloc/cudaMalloc. Each GPU has a pool of
+// its own (PerDeviceAllocators): a block of one GPU is never handed to
+// another. GPU blocks are plain device memory (cudaMalloc), never managed
+// memory, which would migrate pages on demand. The CPU allocator rounds
 // sizes up to classes (eight per power of two) so that the varying batch
 // sizes of Poisson sampling reuse blocks too. CPU blocks are 64-byte aligned
 // (one cache line, full AVX-512 vectors).
@@ -25,8 +28,8 @@ class Allocator {
   virtual void empty_cache() = 0;
 };
 
-// The process-wide allocator for a device. CUDA throws when veil was built
-// without CUDA.
+// The process-wide allocator for a device: the CPU's, or the pool of one GPU
+// (by the device's index). CUDA throws when veil was built without CUDA.
 Allocator& allocator_for(Device device);
 
 }  // namespace veil

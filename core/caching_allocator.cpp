@@ -1,14 +1,18 @@
 #include "veil/core/caching_allocator.h"
 
 #include <bit>
+#include <utility>
 
 #include "veil/core/error.h"
 
 namespace veil {
 
-CachingAllocator::CachingAllocator(const char* device_name, RawAllocate raw_allocate, RawFree raw_free,
+CachingAllocator::CachingAllocator(std::string device_name, RawAllocate raw_allocate, RawFree raw_free,
                                    std::size_t max_cached_bytes)
-    : device_name_(device_name), raw_allocate_(raw_allocate), raw_free_(raw_free), max_cached_bytes_(max_cached_bytes) {}
+    : device_name_(std::move(device_name)),
+      raw_allocate_(std::move(raw_allocate)),
+      raw_free_(std::move(raw_free)),
+      max_cached_bytes_(max_cached_bytes) {}
 
 CachingAllocator::~CachingAllocator() { empty_cache(); }
 
@@ -77,6 +81,24 @@ void CachingAllocator::empty_cache() {
     for (void* ptr : blocks) raw_free_(ptr);
   free_.clear();
   cached_bytes_ = 0;
+}
+
+PerDeviceAllocators::PerDeviceAllocators(int max_devices, MakePool make_pool)
+    : make_pool_(std::move(make_pool)), pools_(static_cast<std::size_t>(max_devices)) {}
+
+CachingAllocator& PerDeviceAllocators::pool(int index) {
+  VEIL_CHECK(index >= 0 && static_cast<std::size_t>(index) < pools_.size())
+      << "device index " << index << " is out of range: veil supports devices 0 to " << pools_.size() - 1;
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& pool = pools_[static_cast<std::size_t>(index)];
+  if (!pool) pool = make_pool_(index);
+  return *pool;
+}
+
+void PerDeviceAllocators::empty_cache() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& pool : pools_)
+    if (pool) pool->empty_cache();
 }
 
 }  // namespace veil

@@ -4,8 +4,11 @@
 // size class and hands them out again; only the raw allocation and release
 // differ by device.
 #include <cstddef>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -15,10 +18,10 @@ namespace veil {
 
 class CachingAllocator final : public Allocator {
  public:
-  using RawAllocate = void* (*)(std::size_t nbytes);  // nullptr when out of memory
-  using RawFree = void (*)(void* ptr);
+  using RawAllocate = std::function<void*(std::size_t nbytes)>;  // nullptr when out of memory
+  using RawFree = std::function<void(void* ptr)>;
 
-  CachingAllocator(const char* device_name, RawAllocate raw_allocate, RawFree raw_free, std::size_t max_cached_bytes);
+  CachingAllocator(std::string device_name, RawAllocate raw_allocate, RawFree raw_free, std::size_t max_cached_bytes);
   ~CachingAllocator() override;
 
   void* allocate(std::size_t nbytes) override;
@@ -44,7 +47,7 @@ class CachingAllocator final : public Allocator {
   // would add blocks beside the ones it outgrew.
   void release_superseded(std::size_t size);
 
-  const char* device_name_;
+  std::string device_name_;
   RawAllocate raw_allocate_;
   RawFree raw_free_;
   std::size_t max_cached_bytes_;
@@ -52,6 +55,26 @@ class CachingAllocator final : public Allocator {
   std::map<std::size_t, std::vector<void*>> free_;  // by block size; no empty lists
   std::unordered_map<void*, std::size_t> block_size_;  // of every block handed out
   std::size_t cached_bytes_ = 0;
+};
+
+// One CachingAllocator per device index (each GPU), made on first use. A
+// block never moves between devices: it is freed into the pool of the
+// device its storage names, and only that device's requests take it.
+class PerDeviceAllocators {
+ public:
+  using MakePool = std::function<std::unique_ptr<CachingAllocator>(int index)>;
+
+  PerDeviceAllocators(int max_devices, MakePool make_pool);
+
+  // The pool of device `index`; throws for an index outside [0, max_devices).
+  CachingAllocator& pool(int index);
+  // empty_cache() of every pool made so far.
+  void empty_cache();
+
+ private:
+  MakePool make_pool_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<CachingAllocator>> pools_;  // by device index; null until first use
 };
 
 }  // namespace veil

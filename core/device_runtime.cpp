@@ -10,6 +10,7 @@ void synchronize_cuda(Device device);  // core/cuda/cuda_context.cu, or below
 bool built_with_cuda() { return true; }
 #else
 bool built_with_cuda() { return false; }
+int cuda_device_count() { return 0; }
 void synchronize_cuda(Device device) {
   VEIL_FAIL() << "synchronize on " << device << ", but veil was built without CUDA";
 }

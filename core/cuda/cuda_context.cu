@@ -10,6 +10,18 @@
 
 namespace veil::cuda {
 
+DeviceGuard::DeviceGuard(int index) {
+  VEIL_CUDA_CHECK(cudaGetDevice(&previous_));
+  if (previous_ == index) return;
+  VEIL_CUDA_CHECK(cudaSetDevice(index));
+  changed_ = true;
+}
+
+// Unchecked: a destructor must not throw, and the device was valid when set.
+DeviceGuard::~DeviceGuard() {
+  if (changed_) (void)cudaSetDevice(previous_);
+}
+
 Stream::Stream() { VEIL_CUDA_CHECK(cudaStreamCreate(&stream_)); }
 
 Stream::~Stream() { (void)cudaStreamDestroy(stream_); }
@@ -20,10 +32,6 @@ CublasHandle::CublasHandle(cudaStream_t stream) {
 }
 
 CublasHandle::~CublasHandle() { (void)cublas_library().destroy(handle_); }
-
-namespace {
-constexpr int kMaxDevices = 64;
-}
 
 DeviceContext& device_context(Device device) {
   VEIL_ASSERT(device.is_cuda()) << "a CUDA context for " << device;

@@ -1,6 +1,8 @@
 #pragma once
-// The per-device state CUDA kernels run with: one stream and one cuBLAS
-// handle per GPU, each owned by an RAII wrapper.
+// The per-device state CUDA kernels run with: one stream, one cuBLAS handle
+// and the pinned staging slots of host-to-GPU copies per GPU, each owned by
+// an RAII wrapper. (cuDNN's handle is core/cuda/cudnn_handle.h's, made only
+// when a convolution takes the cuDNN route.)
 //
 // Note [One stream per device]
 // Every kernel, cuBLAS call and device-to-device copy of a GPU is queued on
@@ -9,12 +11,34 @@
 // an op that reuses the block is queued behind every op that used it. The
 // stream is a blocking one, so the synchronous host<->device copies
 // (cudaMemcpy on the legacy default stream) wait for the kernels before them.
+// Host-to-GPU copies of tensors are queued on the stream from pinned slots
+// (Note [Pinned staging]) and do not wait at all.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "veil/core/cuda/host_staging.h"
 #include "veil/core/device.h"
 
 namespace veil::cuda {
+
+// The most GPUs one process addresses (contexts and allocator pools are
+// tables of this size).
+constexpr int kMaxDevices = 64;
+
+// Makes GPU `index` the calling thread's current device for its lifetime,
+// then restores the previous one (for runtime calls that act on the current
+// device, such as cudaMalloc).
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int index);
+  ~DeviceGuard();
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int previous_ = 0;
+  bool changed_ = false;
+};
 
 class Stream {
  public:
@@ -44,6 +68,7 @@ class CublasHandle {
 struct DeviceContext {
   Stream stream;
   CublasHandle cublas{stream.get()};
+  HostStaging staging;
 };
 
 // Makes `device` (a CUDA device) the calling thread's current GPU and

@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -141,4 +144,60 @@ TEST_CASE("a new block releases the cached blocks it can serve in their place", 
   REQUIRE(again == small);
   cache.deallocate(again, kMiB / 4);
   cache.deallocate(larger, 3 * kMiB / 2);
+}
+
+namespace {
+
+// A fake GPU memory: every block remembers the device it was made on.
+std::map<void*, int> block_device;
+std::map<int, int> device_allocations;
+
+std::unique_ptr<CachingAllocator> fake_pool(int device) {
+  return std::make_unique<CachingAllocator>(
+      "fake:" + std::to_string(device),
+      [device](std::size_t nbytes) {
+        void* ptr = std::aligned_alloc(kCpuAlignment, nbytes);
+        block_device[ptr] = device;
+        ++device_allocations[device];
+        return ptr;
+      },
+      [](void* ptr) {
+        block_device.erase(ptr);
+        std::free(ptr);
+      },
+      std::size_t{1} << 30);
+}
+
+}  // namespace
+
+// One pool served every GPU before: a block freed by GPU 0 was handed to GPU 1.
+TEST_CASE("each device has its own pool: a freed block goes back to its device only", "[allocator]") {
+  device_allocations.clear();
+  PerDeviceAllocators pools(4, fake_pool);
+  REQUIRE(&pools.pool(0) == &pools.pool(0));
+  REQUIRE(&pools.pool(0) != &pools.pool(1));
+
+  void* on0 = pools.pool(0).allocate(4096);
+  REQUIRE(block_device.at(on0) == 0);
+  pools.pool(0).deallocate(on0, 4096);
+  // Device 1 asks for the same size while device 0's block is cached: it gets a block of its own.
+  void* on1 = pools.pool(1).allocate(4096);
+  REQUIRE(on1 != on0);
+  REQUIRE(block_device.at(on1) == 1);
+  // Device 0 gets its cached block back, without a new allocation.
+  REQUIRE(pools.pool(0).allocate(4096) == on0);
+  REQUIRE(device_allocations[0] == 1);
+  REQUIRE(device_allocations[1] == 1);
+  pools.pool(0).deallocate(on0, 4096);
+  pools.pool(1).deallocate(on1, 4096);
+
+  // A block freed into the wrong pool is refused, not cached there.
+  void* stray = pools.pool(2).allocate(64);
+  REQUIRE_THROWS_WITH(pools.pool(3).deallocate(stray, 64), Catch::Contains("did not hand out"));
+  pools.pool(2).deallocate(stray, 64);
+
+  pools.empty_cache();
+  REQUIRE(block_device.empty());
+  REQUIRE_THROWS_WITH(pools.pool(4), Catch::Contains("device index 4 is out of range"));
+  REQUIRE_THROWS_WITH(pools.pool(-1), Catch::Contains("device index -1 is out of range"));
 }
