@@ -11,9 +11,22 @@
 
 namespace veil::data {
 
-void BatchSource::for_each_batch(std::int64_t first_step, std::int64_t end_step, const BatchFn& fn) {
+// Note [Batches on the GPU]
+// A GPU run gets its batches through pinned staging rather than from a copy of
+// the data set kept on the GPU. Both keep the GPU fed: a batch of MNIST is
+// 0.6 MB of floats, a few tens of microseconds over PCIe, queued from this
+// background thread while the GPU runs the previous step. The resident copy
+// would move less (only the indices) but needs the same asynchronous upload
+// for them plus gather and decode kernels on the device; staging reuses the
+// CPU's gather and decode (the tested reference) and works for any data set
+// that fits in host memory, whatever the GPU's.
+void BatchSource::for_each_batch(std::int64_t first_step, std::int64_t end_step, const BatchFn& fn, Device device) {
   if (first_step >= end_step) return;
-  auto fetch = [this](std::int64_t step) { return dataset().gather(indices(step)); };
+  auto fetch = [this, device](std::int64_t step) {
+    Batch batch = dataset().gather(indices(step));
+    if (device.is_cuda()) batch = Batch{batch.inputs.to(device), batch.targets.to(device)};
+    return batch;
+  };
   std::future<Batch> next = std::async(std::launch::async, fetch, first_step);
   for (std::int64_t step = first_step; step < end_step; ++step) {
     Batch batch = next.get();

@@ -1,6 +1,7 @@
 #pragma once
 // Loaders: which examples form each step's batch, and a background thread
-// that gathers the next batch while the current one trains.
+// that gathers the next batch (and sends it to the GPU) while the current one
+// trains.
 //
 // DataLoader is the plain, non-private loader (fixed batch size, optional
 // shuffling, optional drop-last). DPDataLoader turns one into the Poisson
@@ -30,8 +31,12 @@ class BatchSource {
   virtual std::string describe() const = 0;
 
   // Runs fn over the steps [first_step, end_step) of the global step count,
-  // gathering step k+1 on a background thread while fn runs step k.
-  void for_each_batch(std::int64_t first_step, std::int64_t end_step, const BatchFn& fn);
+  // gathering step k+1 on a background thread while fn runs step k. With a
+  // GPU `device` that thread also queues the batch's copy to it (inputs and
+  // targets; Note [Pinned staging] in core/cuda/host_staging.h), so fn gets
+  // tensors on the device and the GPU never waits for the loader.
+  void for_each_batch(std::int64_t first_step, std::int64_t end_step, const BatchFn& fn,
+                      Device device = Device::cpu());
 };
 
 class DataLoader : public BatchSource {

@@ -1,6 +1,7 @@
 // Copies that involve GPU memory. Between GPU tensors any strides and dtypes
 // (one thread per element, as copy_strided does on the CPU); between host and
-// GPU contiguous tensors of one dtype, synchronously.
+// GPU contiguous tensors of one dtype: to the GPU queued from pinned staging
+// (Note [Pinned staging]), to the host synchronously.
 #include "veil/core/copy.h"
 #include "veil/core/cuda/launch.h"
 #include "veil/core/cuda/strided_view.h"
@@ -44,12 +45,17 @@ void copy_device_to_device(const Tensor& src, const Tensor& dst) {
 
 void copy_host_device(const Tensor& src, const Tensor& dst) {
   const Device gpu = src.device().is_cuda() ? src.device() : dst.device();
-  const cudaMemcpyKind kind = src.device().is_cuda() ? (dst.device().is_cuda() ? cudaMemcpyDeviceToDevice
-                                                                                : cudaMemcpyDeviceToHost)
-                                                     : cudaMemcpyHostToDevice;
-  // Synchronous on the device's stream: the host reads (or frees) its buffer right after.
+  const std::size_t bytes = src.numel() * dtype_size(src.dtype());
+  if (src.device().is_cpu()) {
+    // Queued from pinned slots, without waiting (Note [Pinned staging]).
+    cuda::DeviceContext& context = cuda::device_context(gpu);
+    context.staging.copy_to_device(dst.raw_data(), src.raw_data(), bytes, context.stream.get());
+    return;
+  }
+  const cudaMemcpyKind kind = dst.device().is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost;
+  // Synchronous on the device's stream: the host reads its buffer right after.
   const cudaStream_t stream = cuda::stream_for(gpu);
-  VEIL_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), src.numel() * dtype_size(src.dtype()), kind, stream));
+  VEIL_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes, kind, stream));
   VEIL_CUDA_CHECK(cudaStreamSynchronize(stream));
 }
 

@@ -343,3 +343,20 @@ TEST_CASE("load_image_dataset reads the files into the same data set as make_ima
     }
   }
 }
+
+TEST_CASE("for_each_batch with a GPU hands over the same batches on the GPU", "[cuda][data][loader]") {
+  REQUIRE(cuda_available());
+  auto ds = indexed_dataset(40);
+  DPDataLoader dp(ds, 0.1, 5);  // varying sizes, empty ones among them
+  std::int64_t calls = 0;
+  dp.for_each_batch(
+      0, 60,
+      [&](std::int64_t step, const Batch& batch) {
+        ++calls;
+        REQUIRE(batch.inputs.device() == Device::cuda());
+        REQUIRE(batch.targets.device() == Device::cuda());
+        require_batch_matches(Batch{batch.inputs.to(Device::cpu()), batch.targets.to(Device::cpu())}, dp.indices(step));
+      },
+      Device::cuda());
+  REQUIRE(calls == 60);
+}
