@@ -58,11 +58,17 @@ target_compile_definitions(veil PRIVATE EIGEN_DONT_PARALLELIZE)
 if(VEIL_WITH_CUDA)
   target_compile_definitions(veil PUBLIC VEIL_WITH_CUDA)
   # The runtime is public (veil's headers name devices, its users launch
-  # nothing themselves). cuBLAS is opened on first use, not linked
-  # (core/cuda/cublas_library.h): only its headers are needed here. No
-  # source calls cuDNN, so it is not linked.
+  # nothing themselves). cuBLAS and cuDNN are opened on first use, not
+  # linked (core/cuda/cublas_library.h, cudnn_library.h): only their headers
+  # are needed here, and the folders they were found in, where the libraries
+  # are looked for when the loader's search path lacks them. cuDNN's is the
+  # folder of the real file (a wheel's, behind a link named libcudnn.so).
+  get_filename_component(veil_cudnn_file ${CUDNN_LIBRARY} REALPATH)
+  get_filename_component(veil_cudnn_dir ${veil_cudnn_file} DIRECTORY)
+  target_include_directories(veil PRIVATE $<BUILD_INTERFACE:${CUDNN_INCLUDE_DIR}>)
   target_link_libraries(veil PUBLIC CUDA::cudart PRIVATE ${CMAKE_DL_LIBS})
-  target_compile_definitions(veil PRIVATE VEIL_CUDA_LIBRARY_DIR="${CUDAToolkit_LIBRARY_DIR}")
+  target_compile_definitions(veil PRIVATE VEIL_CUDA_LIBRARY_DIR="${CUDAToolkit_LIBRARY_DIR}"
+                                          VEIL_CUDNN_LIBRARY_DIR="${veil_cudnn_dir}")
   set_target_properties(veil PROPERTIES CUDA_SEPARABLE_COMPILATION OFF)
   target_compile_options(veil PRIVATE
     $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr --extended-lambda>)

@@ -5,6 +5,7 @@
 
 #include "veil/autograd/node.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/conv_kernels.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/gemm.h"
 #include "veil/core/im2row.h"
@@ -75,16 +76,14 @@ Tensor Conv2d::forward(const Tensor& input) {
   const Conv2dGeometry geo = geometry();
   const Tensor x = input.detach();
   const std::int64_t batch = x.size(0), out_h = geo.out_h(x.size(2)), out_w = geo.out_w(x.size(3));
-  const std::int64_t groups = options_.groups, out_per_group = out_channels_ / groups;
+  const std::int64_t groups = options_.groups;
   const Tensor rows = im2row_kernel(x, geo);  // [B, L, C_in*kh*kw], Note [Conv2d row layout]
-  const std::int64_t l = rows.size(1), patch = rows.size(2), k = patch / groups;
+  const std::int64_t l = rows.size(1), patch = rows.size(2);
   const Tensor flat_rows = rows.reshape({batch * l, patch});
-  const Tensor w = weight_.detach().reshape({out_channels_, k});
-  const Tensor y_rows = Tensor::empty({batch * l, out_channels_}, x.dtype(), x.device());
-  for (std::int64_t grp = 0; grp < groups; ++grp)
-    gemm_nt(last_dim_block(flat_rows, grp * k, k), w.slice(0, grp * out_per_group, (grp + 1) * out_per_group),
-            last_dim_block(y_rows, grp * out_per_group, out_per_group));
-  Tensor y = transpose_samples_kernel(y_rows.reshape({batch, l, out_channels_}));  // [B, C_out, L]
+  // [C_out, C_in/G, kh, kw] also for Conv1d, whose weight is stored without kh.
+  const Tensor w = weight_.detach().reshape({out_channels_, in_channels_ / groups, options_.kernel_h, options_.kernel_w});
+  // The rows serve the weight gradient; the forward takes the device's route (core/conv_kernels.h).
+  Tensor y = conv2d_forward_kernel(x, rows, w, geo, groups).reshape({batch, out_channels_, l});
   // The bias added over rows of all L positions, not of one image row each.
   if (bias_.defined()) binary_kernel_(BinaryKind::Add, y, bias_.detach().reshape({out_channels_, 1}));
   y = y.reshape({batch, out_channels_, out_h, out_w});
@@ -97,13 +96,7 @@ Tensor Conv2d::forward(const Tensor& input) {
     const Tensor g = transpose_samples_kernel(grad.reshape({batch, out_channels_, l}));
     const Tensor flat_g = g.reshape({batch * l, out_channels_});
     std::vector<Tensor> grads(3);
-    if (input_needs_grad) {
-      const Tensor drows = Tensor::empty({batch * l, patch}, g.dtype(), g.device());
-      for (std::int64_t grp = 0; grp < groups; ++grp)
-        gemm(false, false, 1.0, last_dim_block(flat_g, grp * out_per_group, out_per_group),
-             w.slice(0, grp * out_per_group, (grp + 1) * out_per_group), 0.0, last_dim_block(drows, grp * k, k));
-      grads[0] = row2im_kernel(drows.reshape({batch, l, patch}), input_shape, geo);
-    }
+    if (input_needs_grad) grads[0] = conv2d_backward_data_kernel(grad, g, w, geo, groups, input_shape);
     if (config.enabled()) {
       // Per-sample recording replaces the summed parameter gradients.
       record_rows_times_grads(rows, g, groups, config);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "veil/core/clip_kernels.h"
+#include "veil/core/conv_kernels.h"
 #include "veil/core/device_runtime.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/error.h"
@@ -59,6 +60,7 @@ void check_family(const char* family, const Table& (*lookup)(Device)) {
 
 TEST_CASE("Every kernel family has a complete table on every device veil was built for", "[core][kernel_table]") {
   check_family("clip", clip_kernels);
+  check_family("conv", conv_kernels);
   check_family("elementwise", elementwise_kernels);
   check_family("gemm", gemm_kernels);
   check_family("im2row", im2row_kernels);
@@ -72,4 +74,13 @@ TEST_CASE("Every kernel family has a complete table on every device veil was bui
   check_family("pool", pool_kernels);
   check_family("reduce", reduce_kernels);
   check_family("softmax", softmax_kernels);
+}
+
+TEST_CASE("Both GPU convolution routes have complete tables", "[core][kernel_table]") {
+  if (!built_with_cuda()) {
+    REQUIRE_THROWS_WITH(conv_kernels(Device::cuda(), ConvRoute::Cudnn), Catch::Contains("built without CUDA"));
+    return;
+  }
+  REQUIRE(empty_slots(conv_kernels(Device::cuda(), ConvRoute::Im2row)) == 0);
+  REQUIRE(empty_slots(conv_kernels(Device::cuda(), ConvRoute::Cudnn)) == 0);
 }
