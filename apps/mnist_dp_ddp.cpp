@@ -23,9 +23,11 @@
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/file_io.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/device_runtime.h"
 #include "veil/core/parallel.h"
 #include "veil/data/data_loader.h"
 #include "veil/data/dataset_locator.h"
+#include "veil/distributed/launch.h"
 #include "veil/distributed/make_private.h"
 #include "veil/data/mnist_files.h"
 #include "veil/layers/losses.h"
@@ -178,9 +180,7 @@ void check_epsilon_computable(const Config& c, double sigma, double sample_rate,
                           std::to_string(steps) + " steps at this noise; use a larger --sigma");
 }
 
-int run(const Config& c, distributed::ProcessGroup& group) {
-  if (!c.dp() && group.size() > 1)
-    throw cli::UsageError("--no-dp trains in one process; start it without mpirun or srun");
+int train(const Config& c, distributed::ProcessGroup& group) {
   group.set_timeout(c.timeout);
   // Ranks on one node share its cores (num_threads() is all of them, or OMP_NUM_THREADS).
   if (c.threads > 0) set_num_threads(static_cast<int>(c.threads));
@@ -209,7 +209,10 @@ int run(const Config& c, distributed::ProcessGroup& group) {
   }
   const std::unique_ptr<Module> net = make_model(c);
   Module& model = *net;
-  const Device device = Device::parse(c.device);
+  // One GPU per worker; the NCCL group (run) chose the same one.
+  const Device device = c.device == "cuda" ? Device::cuda(distributed::gpu_for_local_rank(
+                                                 group.local_rank(), group.local_size(), cuda_device_count()))
+                                           : Device::cpu();
   model.to(device);
   distributed::DPDDP ddp(model, group);  // rank 0's initial weights everywhere
   if (c.sync_demo) return sync_demo(ddp, loader, c.lr, c.seed);
@@ -385,7 +388,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       }
       if (average) average->update();
       const auto predicted = argmax(logits.detach(), 1).to(Device::cpu()).to_vector<std::int64_t>();
-      const auto labels = batch.targets.to_vector<std::int64_t>();
+      const auto labels = batch.targets.to(Device::cpu()).to_vector<std::int64_t>();
       for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
       if (batch.size() > 0 && std::isfinite(loss_value)) {  // an empty mean is NaN; dropped examples make it NaN
         loss_sum += loss_value * static_cast<double>(batch.size());
@@ -395,7 +398,7 @@ int run(const Config& c, distributed::ProcessGroup& group) {
       if (show_progress && (step - epoch_start) % 10 == 0)
         std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)
                   << std::flush;
-    });
+    }, device);
     if (show_progress) std::cout << "\r" << std::string(40, ' ') << "\r";
     global_step = end;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -455,6 +458,16 @@ int run(const Config& c, distributed::ProcessGroup& group) {
     }
   }
   return 0;
+}
+
+// A GPU run of several workers sums its gradients on the GPUs over NCCL, one
+// GPU per worker; the launcher's MPI group starts it and carries NCCL's id.
+int run(const Config& c, distributed::ProcessGroup& launched) {
+  if (!c.dp() && launched.size() > 1)
+    throw cli::UsageError("--no-dp trains in one process; start it without mpirun or srun");
+  if (c.device != "cuda" || launched.size() == 1) return train(c, launched);
+  const std::unique_ptr<distributed::ProcessGroup> gpus = distributed::gpu_process_group(launched, c.timeout);
+  return train(c, *gpus);
 }
 
 }  // namespace

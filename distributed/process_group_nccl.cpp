@@ -8,6 +8,7 @@
 
 #include "veil/core/cuda/cuda_check.h"
 #include "veil/core/error.h"
+#include "veil/distributed/launch.h"
 #include "veil/distributed/poll_backoff.h"
 
 namespace veil::distributed {
@@ -88,7 +89,11 @@ NcclProcessGroup::NcclProcessGroup(ProcessGroup& bootstrap, double timeout_secon
   int devices = 0;
   VEIL_CUDA_CHECK(cudaGetDeviceCount(&devices));
   VEIL_CHECK(devices > 0) << rank_label(*this) << ": the NCCL process group needs a GPU, and none is visible";
-  device_ = bootstrap.local_rank() % devices;
+  try {
+    device_ = gpu_for_local_rank(bootstrap.local_rank(), bootstrap.local_size(), devices);
+  } catch (const Error& error) {
+    throw Error(rank_label(*this) + ": " + error.what());
+  }
   VEIL_CUDA_CHECK(cudaSetDevice(device_));
   ncclUniqueId id{};
   if (bootstrap.rank() == 0) check_nccl(ncclGetUniqueId(&id), *this, "ncclGetUniqueId");

@@ -6,7 +6,8 @@
 //
 // Another group bootstraps it: rank 0 creates NCCL's unique id and the
 // bootstrap group hands it to every rank. The local rank picks the GPU
-// (local_rank % device count) and the group makes it current. Collectives run
+// (gpu_for_local_rank in launch.h: one GPU per rank, an error when the node
+// has fewer) and the group makes it current. Collectives run
 // on the group's own stream and are waited for on the host, polled against
 // the timeout: a collective that does not finish in time aborts the NCCL
 // communicator (so its kernels end) and throws, naming rank and operation.
