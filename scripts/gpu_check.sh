@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds what a GPU check needs (veil with CUDA, NCCL when found), runs the
-# CPU-vs-CUDA agreement tests, bench_grad_sample and bench_train on the GPU,
-# and a 1-epoch mnist_dp_ddp --device cuda with DP and with --no-dp. Every
-# log and a summary.json go to OUTDIR. Meant for a GPU machine that has
+# CPU-vs-CUDA agreement tests (and the NCCL test), bench_grad_sample and
+# bench_train on the GPU, bench_train again with convolutions through cuDNN
+# (VEIL_CUDA_CONV=cudnn, to compare the routes), and a 1-epoch mnist_dp_ddp
+# --device cuda with DP and with --no-dp; with two GPUs or more and mpirun,
+# also 2 ranks of it over NCCL. Every log and a summary.json go to OUTDIR. Meant for a GPU machine that has
 # nvcc, CMake and Python's NVIDIA cuDNN/NCCL wheels but no Debian packages:
 # run scripts/gpu_deps.sh on a Debian machine first and bring .carry/ along
 # (header-only and small dependencies, and the MNIST files). Budget: under
@@ -33,7 +35,18 @@ cmake_args=(-DCMAKE_BUILD_TYPE=Release -DVEIL_WITH_CUDA=ON -DVEIL_WITH_MPI=OFF
             -DCMAKE_PREFIX_PATH="$deps/usr" -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}")
 nccl_root="$(link_wheel nccl nccl)" && cmake_args+=(-DVEIL_WITH_NCCL=ON -DNCCL_ROOT="$nccl_root")
 cudnn_root="$(link_wheel cudnn cudnn)" && cmake_args+=(-DCUDNN_ROOT="$cudnn_root")
-export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:${nccl_root:-.}/lib:${cudnn_root:-.}/lib:${LD_LIBRARY_PATH:-}"
+# The wheels' own library folders: cuDNN is opened at run time by its
+# versioned name (libcudnn.so.9), and opens its sub-libraries from the path.
+wheel_libs=""
+for module in nccl cudnn cublas; do
+  root="$(wheel_root "$module")" && wheel_libs+="$root/lib:"
+done
+export LD_LIBRARY_PATH="$deps/usr/lib/x86_64-linux-gnu:$wheel_libs${LD_LIBRARY_PATH:-}"
+gpus="$(nvidia-smi --list-gpus 2>/dev/null | wc -l)"
+# Several ranks need MPI to start them: only where it can run them one per GPU.
+if ((gpus > 1)) && command -v mpirun > /dev/null; then
+  cmake_args=("${cmake_args[@]/-DVEIL_WITH_MPI=OFF/-DVEIL_WITH_MPI=AUTO}")
+fi
 mnist=""
 [[ -d .carry/mnist ]] && mnist="$PWD/.carry/mnist"
 
@@ -45,6 +58,7 @@ mnist=""
   echo "cmake: $(cmake --version | head -1); cores: $(nproc)"
   echo "dependencies: $deps"
   echo "cuDNN: ${cudnn_root:-not found}; NCCL: ${nccl_root:-not found}; MNIST: ${mnist:-not found}"
+  echo "GPUs: $gpus; mpirun: $(command -v mpirun || echo 'not found')"
 } | tee "$logs/found.txt"
 nvidia-smi > "$logs/nvidia-smi.txt" 2>&1 || true
 
@@ -62,18 +76,26 @@ step() {  # step <name> <seconds> <command...>: runs it with a time limit, logs 
   fi
   echo "   ${outcome[$name]}"
 }
-cuda_tests=(test_elementwise)
-for source in tests/cuda/test_*_cuda.cpp; do cuda_tests+=("$(basename "$source" .cpp)"); done
+# Every test file with [cuda] cases (their _cuda entries), and the NCCL test when NCCL was found.
+cuda_tests=()
+for source in $(grep -rl '\[cuda\]' tests --include='test_*.cpp'); do
+  [[ $source == *_nccl.cpp && -z "$nccl_root" ]] || cuda_tests+=("$(basename "$source" .cpp)")
+done
 apps=(mnist_dp_ddp bench_train bench_grad_sample)
 step configure 120 cmake -S . -B build-gpu "${cmake_args[@]}"
 step build 300 cmake --build build-gpu -j"$(nproc)" --target "${cuda_tests[@]}" "${apps[@]}"
-step test 120 ctest --test-dir build-gpu -R '_cuda$' --output-on-failure
+step test 120 ctest --test-dir build-gpu -R '_cuda$|_nccl$' --output-on-failure
 step bench_grad_sample 90 build-gpu/bin/bench_grad_sample --device cuda --batch-sizes 256 --json "$logs/bench_grad_sample.json"
 step bench_train 60 build-gpu/bin/bench_train --device cuda --json "$logs/bench_train.json"
+step bench_train_cudnn 60 env VEIL_CUDA_CONV=cudnn build-gpu/bin/bench_train --device cuda --json "$logs/bench_train_cudnn.json"
 if [[ -n "$mnist" ]]; then
   step app_cuda 90 build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" --device cuda --json "$logs/app_cuda.json"
   step app_cuda_no_dp 60 build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" --device cuda --no-dp \
     --json "$logs/app_cuda_no_dp.json"
+  if ((gpus > 1)) && grep -q '^VEIL_WITH_MPI:STRING=ON' build-gpu/CMakeCache.txt; then
+    step app_cuda_2_ranks 90 mpirun -np 2 --allow-run-as-root build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" \
+      --device cuda --json "$logs/app_cuda_2_ranks.json"
+  fi
 fi
 
 # summary.json: each step's outcome, the test counts and the JSON results.
@@ -92,7 +114,7 @@ if os.path.exists(test_log):
     if match:
         summary["tests"] = {"failed": int(match.group(2)), "total": int(match.group(3)),
                             "skipped": len(re.findall(r"\*\*\*Skipped", text))}
-for name in ("bench_grad_sample", "bench_train", "app_cuda", "app_cuda_no_dp"):
+for name in ("bench_grad_sample", "bench_train", "bench_train_cudnn", "app_cuda", "app_cuda_no_dp", "app_cuda_2_ranks"):
     path = os.path.join(logs, name + ".json")
     if os.path.exists(path):
         with open(path) as f:
