@@ -13,11 +13,13 @@
 // per-sample rule, or the summed gradient) whatever the route, so the im2row
 // route's forward is one GEMM over rows already made, the same arithmetic as
 // cuDNN's implicit GEMM. cuDNN saves the transposes of the row layout and,
-// backward, the materialised patch gradients, but loads about 1 GB of
-// libraries on its first convolution, inside the first epoch. Which is
-// faster has not been measured yet: scripts/gpu_check.sh times both
-// (bench_train under each) so that the default can follow the figures. Both
-// compute in full float32 (no TF32), as the CPU does.
+// backward, the materialised patch gradients, but its first convolution
+// loads about 0.4 GB of libraries (cuDNN 9's graph, ops, cnn, heuristic and
+// engine libraries: 0.1 s from the page cache, 1.4 s cold, measured on a
+// build machine), inside the first epoch. Which route steps faster has not
+// been measured on a GPU yet: scripts/gpu_check.sh times both (bench_train
+// under each, after warm-up steps) so that the default can follow the
+// figures. Both compute in full float32 (no TF32), as the CPU does.
 //
 // Shapes: images [B, C_in, H, W]; weight [C_out, C_in/G, kh, kw];
 // out [B, C_out, H_out, W_out]; L = H_out * W_out. Every operand contiguous
