@@ -78,7 +78,8 @@ step() {  # step <name> <seconds> <command...>: runs it with a time limit, logs 
 }
 # Every test file with [cuda] cases (their _cuda entries), and the NCCL test when NCCL was found.
 cuda_tests=()
-for source in $(grep -rl '\[cuda\]' tests --include='test_*.cpp'); do
+mapfile -t cuda_sources < <(grep -rl '\[cuda\]' tests --include='test_*.cpp')
+for source in "${cuda_sources[@]}"; do
   [[ $source == *_nccl.cpp && -z "$nccl_root" ]] || cuda_tests+=("$(basename "$source" .cpp)")
 done
 apps=(mnist_dp_ddp bench_train bench_grad_sample)
