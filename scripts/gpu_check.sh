@@ -124,6 +124,17 @@ for name in ("bench_grad_sample", "bench_train", "bench_train_cudnn", "app_cuda"
             summary[name] = json.loads(text)
         except json.JSONDecodeError:  # JSON lines: keep each
             summary[name] = [json.loads(line) for line in text.splitlines() if line.strip()]
+# The two GPU convolution routes side by side (core/conv_kernels.h): median
+# step times, and cuDNN's over im2row's (below 1: cuDNN is faster).
+routes = {name: summary.get(key) for name, key in (("im2row", "bench_train"), ("cudnn", "bench_train_cudnn"))}
+if all(isinstance(r, dict) for r in routes.values()):
+    summary["conv_routes"] = {
+        kind.rstrip("_"): {"im2row_ms": routes["im2row"].get(kind + "median_step_ms"),
+               "cudnn_ms": routes["cudnn"].get(kind + "median_step_ms"),
+               "cudnn_over_im2row": routes["cudnn"][kind + "median_step_ms"] / routes["im2row"][kind + "median_step_ms"]}
+        for kind in ("dp_", "non_dp_")
+        if routes["im2row"].get(kind + "median_step_ms") and routes["cudnn"].get(kind + "median_step_ms")}
+    print("convolution routes:", json.dumps(summary["conv_routes"]))
 with open(os.path.join(logs, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 PY
