@@ -17,7 +17,7 @@ if(VEIL_WITH_CUDA)
   string(APPEND veil_pc_definitions " -DVEIL_WITH_CUDA -I${CUDAToolkit_INCLUDE_DIRS}")
   string(APPEND veil_pc_libs " -L${CUDAToolkit_LIBRARY_DIR} -lcudart")
   if(NOT BUILD_SHARED_LIBS)
-    string(APPEND veil_pc_libs " -ldl")  # cuBLAS is opened at run time
+    string(APPEND veil_pc_libs " -ldl")  # cuBLAS and cuDNN are opened at run time
   endif()
 endif()
 if(VEIL_WITH_NCCL)
