@@ -17,14 +17,15 @@
 //               on words {0,1} gives elements 0,1 and words {2,3} gives 2,3);
 //   double fill uses block (offset + i / 2), words {2(i%2), 2(i%2)+1}
 //               (normals: one Box-Muller pair from all four words).
-// The words and the [0, 1) uniforms agree bit for bit between CPU and GPU.
-// Scaled values may differ in the last ulp where nvcc contracts a * b + c into
-// an FMA, and normals where the device log/sqrt/sin/cos differ from the host
-// libm (a few ulps).
-#include <cmath>
+// Words, uniforms, normals and the scaled values (lo + (hi - lo) u,
+// mean + std z, x + std z) agree bit for bit between CPU and GPU: the
+// Gaussian transform and the scaling use only correctly rounded operations,
+// never contracted into an FMA (Note [Bit-identical normals],
+// core/philox_math.h).
 #include <cstdint>
 
 #include "veil/core/host_device.h"
+#include "veil/core/philox_math.h"
 
 namespace veil {
 
@@ -84,22 +85,6 @@ VEIL_HOST_DEVICE inline double uniform_double_co(uint32_t hi, uint32_t lo) {
 }
 VEIL_HOST_DEVICE inline double uniform_double_oc(uint32_t hi, uint32_t lo) {
   return static_cast<double>((((static_cast<uint64_t>(hi) << 32) | lo) >> 11) + 1u) * 0x1p-53;
-}
-
-// Box-Muller: two independent standard normals from u_oc in (0, 1] (radius)
-// and u_co in [0, 1) (angle). Float normals reach at most 5.8 sigma (24-bit
-// u_oc), double normals 8.6 sigma.
-VEIL_HOST_DEVICE inline void box_muller(float u_oc, float u_co, float* z0, float* z1) {
-  const float r = ::sqrtf(-2.0f * ::logf(u_oc));
-  const float theta = 6.28318530717958647692f * u_co;
-  *z0 = r * ::cosf(theta);
-  *z1 = r * ::sinf(theta);
-}
-VEIL_HOST_DEVICE inline void box_muller(double u_oc, double u_co, double* z0, double* z1) {
-  const double r = ::sqrt(-2.0 * ::log(u_oc));
-  const double theta = 6.28318530717958647692 * u_co;
-  *z0 = r * ::cos(theta);
-  *z1 = r * ::sin(theta);
 }
 
 // A uniform integer in [0, bound) from draw(), a source of uniform unsigned

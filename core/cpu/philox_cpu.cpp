@@ -1,5 +1,7 @@
 // CPU Philox fills (core/philox_kernels.h): blocks in parallel, element i
-// from block (at.offset + i / PerBlock) as Note [Philox streams] says.
+// from block (at.offset + i / PerBlock) as Note [Philox streams] says, scaled
+// through rn:: so the GPU's fills match bit for bit (Note [Bit-identical
+// normals]).
 #include <algorithm>
 
 #include "veil/core/parallel.h"
@@ -45,7 +47,7 @@ void cpu_uniform(const Tensor& out, const PhiloxState& at, double lo_value, doub
     T* o = out.data<T>();
     const T lo = static_cast<T>(lo_value), hi = static_cast<T>(hi_value);
     philox_for_each<Rule<T>::kPerBlock>(out.numel(), at, Rule<T>::uniform,
-                                        [=](int64_t i, T u) { o[i] = lo + (hi - lo) * u; });
+                                        [=](int64_t i, T u) { o[i] = rn::add_mul(lo, rn::sub(hi, lo), u); });
   });
 }
 
@@ -54,7 +56,7 @@ void cpu_normal(const Tensor& out, const PhiloxState& at, double mean_value, dou
     T* o = out.data<T>();
     const T mean = static_cast<T>(mean_value), std = static_cast<T>(std_value);
     philox_for_each<Rule<T>::kPerBlock>(out.numel(), at, Rule<T>::normal,
-                                        [=](int64_t i, T z) { o[i] = mean + std * z; });
+                                        [=](int64_t i, T z) { o[i] = rn::add_mul(mean, std, z); });
   });
 }
 
@@ -62,7 +64,7 @@ void cpu_add_normal(const Tensor& inout, const PhiloxState& at, double std) {
   dispatch_floating(inout.dtype(), "normal noise", [&]<typename T>() {
     T* x = inout.data<T>();
     philox_for_each<kPhiloxDoublesPerBlock>(inout.numel(), at, philox_normal_double2, [=](int64_t i, double z) {
-      x[i] = static_cast<T>(x[i] + std * z);
+      x[i] = static_cast<T>(rn::add_mul(static_cast<double>(x[i]), std, z));
     });
   });
 }

@@ -1,8 +1,9 @@
 // CUDA Philox fills (core/philox_kernels.h): one thread per Philox block,
 // element i from block (at.offset + i / PerBlock) as Note [Philox streams]
 // says, through the same __host__ __device__ functions as the CPU loop
-// (core/philox.h), so words, uniforms and Bernoulli masks are the CPU's bit
-// for bit.
+// (core/philox.h, core/philox_math.h), so words, uniforms, normals, scaled
+// values and Bernoulli masks are the CPU's bit for bit (Note [Bit-identical
+// normals]).
 #include <algorithm>
 
 #include "veil/core/cuda/launch.h"
@@ -47,7 +48,7 @@ void uniform_typed(const Tensor& out, const PhiloxState& at, double lo_value, do
   for_each_fill_block<Rule<T>::kPerBlock>(
       "Philox uniform", out, at, [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
         const auto u = Rule<T>::uniform(block);
-        for (std::int64_t j = 0; j < count; ++j) o[first + j] = lo + (hi - lo) * u.v[j];
+        for (std::int64_t j = 0; j < count; ++j) o[first + j] = rn::add_mul(lo, rn::sub(hi, lo), u.v[j]);
       });
 }
 
@@ -58,7 +59,7 @@ void normal_typed(const Tensor& out, const PhiloxState& at, double mean_value, d
   for_each_fill_block<Rule<T>::kPerBlock>(
       "Philox normal", out, at, [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
         const auto z = Rule<T>::normal(block);
-        for (std::int64_t j = 0; j < count; ++j) o[first + j] = mean + std * z.v[j];
+        for (std::int64_t j = 0; j < count; ++j) o[first + j] = rn::add_mul(mean, std, z.v[j]);
       });
 }
 
@@ -70,7 +71,8 @@ void add_normal_typed(const Tensor& inout, const PhiloxState& at, double std) {
       "Philox normal noise", inout, at,
       [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
         const Double2 z = philox_normal_double2(block);
-        for (std::int64_t j = 0; j < count; ++j) x[first + j] = static_cast<T>(x[first + j] + std * z.v[j]);
+        for (std::int64_t j = 0; j < count; ++j)
+          x[first + j] = static_cast<T>(rn::add_mul(static_cast<double>(x[first + j]), std, z.v[j]));
       });
 }
 

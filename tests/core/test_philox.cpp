@@ -113,6 +113,77 @@ TEST_CASE("uniform conversions cover their documented intervals", "[philox]") {
   CHECK(z0 == Approx(std::sqrt(2.0 * 53 * std::log(2.0))));
 }
 
+TEST_CASE("the Gaussian transform reproduces its known answers", "[philox]") {
+  // Pinned from the shared __host__ __device__ code (core/philox_math.h),
+  // each within 1.1 ulp of a 200-bit evaluation; the CUDA fills must give
+  // the same bits (tests/cuda/test_philox_cuda.cpp). A change here means
+  // every seeded run's noise changes: see Note [Bit-identical normals].
+  CHECK(philox_log(1.0) == 0.0);
+  CHECK(philox_log(0.5) == -0x1.62e42fefa39efp-1);  // -ln 2, correctly rounded
+  CHECK(philox_log(0x1p-53) == -0x1.25e4f7b2737fap+5);
+  CHECK(philox_log(0.75) == -0x1.269621134db92p-2);
+  CHECK(philox_log(0x1.999999999999ap-4) == -0x1.26bb1bbb55515p+1);
+  CHECK(philox_log(0x1.fffffca501acbp-1) == -0x1.ad7f2b1049b9fp-24);
+  auto sincos = [](double u) {
+    std::pair<double, double> cs;
+    philox_sincos_2pi(u, &cs.first, &cs.second);
+    return cs;
+  };
+  CHECK(sincos(0.0) == std::pair(1.0, 0.0));
+  CHECK(sincos(0.25) == std::pair(-0.0, 1.0));
+  CHECK(sincos(0.5) == std::pair(-1.0, -0.0));
+  CHECK(sincos(0.125) == std::pair(0x1.6a09e667f3bccp-1, 0x1.6a09e667f3bcdp-1));
+  CHECK(sincos(0x1.3333333333333p-2) == std::pair(-0x1.3c6ef372fe94ep-2, 0x1.e6f0e134455p-1));
+  CHECK(sincos(0x1.6666666666666p-1) == std::pair(-0x1.3c6ef372fe954p-2, -0x1.e6f0e134454ffp-1));
+  CHECK(sincos(0x1.ff7ced916872bp-1) == std::pair(0x1.fffd69aa0b99dp-1, -0x1.9bc5a9d91f67fp-8));
+
+  const Philox4x32Block b = philox_block(0x0123456789abcdefULL, philox_stream(PhiloxPurpose{7}, 99), 12345);
+  const Double2 d = philox_normal_double2(b);
+  CHECK(d.v[0] == -0x1.646dd538f712bp-1);
+  CHECK(d.v[1] == 0x1.96d785414d1eap+0);
+  const Float4 f = philox_normal_float4(b);  // each the correctly rounded float of the exact transform
+  CHECK(f.v[0] == -0x1.ba51f6p+0f);
+  CHECK(f.v[1] == -0x1.43577cp-3f);
+  CHECK(f.v[2] == -0x1.4368dap+0f);
+  CHECK(f.v[3] == -0x1.af62a4p-1f);
+
+  // Fills scale with two roundings, mean + std * z, never one FMA.
+  const PhiloxState at{0x0123456789abcdefULL, philox_stream(PhiloxPurpose{7}, 99), 12345, 0};
+  const std::vector<double> scaled = normal_fill<double>(2, at, 0.1, 3.0);
+  CHECK(scaled[0] == rn::add(0.1, rn::mul(3.0, d.v[0])));
+  CHECK(scaled[1] == rn::add(0.1, rn::mul(3.0, d.v[1])));
+  CHECK(scaled[0] == -0x1.fd0b263bd9026p+0);
+}
+
+TEST_CASE("philox_log and philox_sincos_2pi are accurate to about one ulp", "[philox]") {
+  // Against long double libm, whose extra bits make its rounding negligible.
+  auto ulps = [](double got, long double want) {
+    const double w = std::abs(static_cast<double>(want));
+    return static_cast<double>(std::abs(static_cast<long double>(got) - want)) / (std::nextafter(w, INFINITY) - w);
+  };
+  const long double two_pi = 6.283185307179586476925286766559005768L;
+  double worst_log = 0, worst_trig = 0;
+  for (uint64_t i = 0; i < 100000; ++i) {
+    const Philox4x32Block b = philox_block(5, 6, i);
+    // Uniforms, values just below 1, and small values down to 2^-112.
+    const double uniform = uniform_double_oc(b.v[0], b.v[1]);
+    const double u = i % 3 == 0   ? uniform
+                     : i % 3 == 1 ? 1.0 - static_cast<double>(i % 4096) * 0x1p-53
+                                  : std::ldexp(uniform, -static_cast<int>(i % 60));
+    worst_log = std::max(worst_log, ulps(philox_log(u), std::log(static_cast<long double>(u))));
+    const double v = uniform_double_co(b.v[2], b.v[3]);
+    double c = 0, s = 0;
+    philox_sincos_2pi(v, &c, &s);
+    // Near a zero of cos or sin the reference's own error (2 pi rounded to
+    // 64 bits) is no longer small in ulps of the result.
+    if (std::abs(c) > 0.01) worst_trig = std::max(worst_trig, ulps(c, std::cos(two_pi * v)));
+    if (std::abs(s) > 0.01) worst_trig = std::max(worst_trig, ulps(s, std::sin(two_pi * v)));
+  }
+  INFO("worst errors: log " << worst_log << " ulps, cos/sin " << worst_trig << " ulps");
+  CHECK(worst_log <= 1.5);
+  CHECK(worst_trig <= 2.5);
+}
+
 TEST_CASE("Philox reads the stream word by word, and its state round-trips", "[philox]") {
   Philox rng(42, 7);
   std::vector<uint32_t> words(10);

@@ -1,8 +1,8 @@
 // CUDA Philox fills against the CPU's (Note [Philox streams]): the same
-// blocks and the same __host__ __device__ conversions, so uniforms and
-// Bernoulli masks are identical bit for bit. Normals go through the
-// device's log, sqrt, sin and cos, which differ from the host's libm by a
-// few units in the last place.
+// blocks through the same __host__ __device__ functions, built only from
+// correctly rounded, never contracted operations (Note [Bit-identical
+// normals]), so every fill is the CPU's bit for bit: uniforms, normals,
+// their scaled forms, DP noise and Bernoulli masks.
 #include <catch2/catch.hpp>
 
 #include "support/cuda_agreement.h"
@@ -13,54 +13,60 @@ using namespace veil::testing;
 
 namespace {
 
-// Mid-stream and with a full 64-bit seed and stream word; 1001 elements end
-// in a partly used block.
-const PhiloxState kAt{0x0123456789abcdefULL, philox_stream(PhiloxPurpose{7}, 99), 12345, 0};
-constexpr std::int64_t kCount = 1001;
+// A full 64-bit seed and stream word; offsets at the start, mid-stream and
+// past 2^32 blocks (the offset's high word). Sizes end in partly used blocks
+// of every kind (1 and 3 of 4 floats, 1 of 2 doubles).
+const std::uint64_t kSeed = 0x0123456789abcdefULL;
+const std::uint64_t kStream = philox_stream(PhiloxPurpose{7}, 99);
+const std::uint64_t kOffsets[] = {0, 12345, (std::uint64_t{1} << 32) + 7};
+const std::int64_t kSizes[] = {1, 3, 1001, 4099};
+
+// Runs fill on a CPU and a GPU tensor of every dtype, size and offset and
+// requires identical bits.
+template <typename Fill>
+void require_fills_identical(Fill fill) {
+  const Device g = gpu();
+  for (DType dtype : {DType::Float32, DType::Float64})
+    for (std::uint64_t offset : kOffsets)
+      for (std::int64_t n : kSizes) {
+        INFO("dtype " << dtype << ", offset " << offset << ", " << n << " elements");
+        const PhiloxState at{kSeed, kStream, offset, 0};
+        Tensor cpu = Tensor::empty({n}, dtype);
+        Tensor cuda = Tensor::empty({n}, dtype, g);
+        fill(cpu, at);
+        fill(cuda, at);
+        require_bitwise_agrees(cuda, cpu);
+      }
+}
 
 }  // namespace
 
 TEST_CASE("CUDA Philox uniforms are the CPU's bit for bit", "[cuda][philox]") {
+  require_fills_identical([](const Tensor& t, const PhiloxState& at) { philox_fill_uniform_(t, at, 0.0, 1.0); });
+  // Scaled: lo + (hi - lo) u with two roundings on both sides.
+  require_fills_identical([](const Tensor& t, const PhiloxState& at) { philox_fill_uniform_(t, at, -3.0, 5.1); });
+}
+
+TEST_CASE("CUDA Philox normals are the CPU's bit for bit", "[cuda][philox]") {
+  require_fills_identical([](const Tensor& t, const PhiloxState& at) { philox_fill_normal_(t, at, 0.0, 1.0); });
+  require_fills_identical([](const Tensor& t, const PhiloxState& at) { philox_fill_normal_(t, at, 0.1, 3.7); });
+}
+
+TEST_CASE("CUDA DP noise is the CPU's bit for bit", "[cuda][philox]") {
   const Device g = gpu();
-  for (DType dtype : {DType::Float32, DType::Float64}) {
-    INFO("dtype " << dtype);
-    Tensor cpu = Tensor::empty({kCount}, dtype);
-    const Tensor cuda = Tensor::empty({kCount}, dtype, g);
-    philox_fill_uniform_(cpu, kAt, 0.0, 1.0);
-    philox_fill_uniform_(cuda, kAt, 0.0, 1.0);
-    require_bitwise_agrees(cuda, cpu);
-    // Scaled: lo + (hi - lo) u, an FMA or not depending on the compilers.
-    philox_fill_uniform_(cpu, kAt, -3.0, 5.0);
-    philox_fill_uniform_(cuda, kAt, -3.0, 5.0);
-    require_agrees(cuda, cpu, 1e-6, 0.0);
-  }
+  for (DType dtype : {DType::Float32, DType::Float64})
+    for (std::uint64_t offset : kOffsets)
+      for (std::int64_t n : kSizes) {
+        INFO("dtype " << dtype << ", offset " << offset << ", " << n << " elements");
+        const PhiloxState at{kSeed, kStream, offset, 0};
+        Tensor cpu = rand({n}, 1, dtype);
+        const Tensor cuda = cpu.to(g);
+        philox_add_normal_(cpu, at, 0.75);
+        philox_add_normal_(cuda, at, 0.75);
+        require_bitwise_agrees(cuda, cpu);
+      }
 }
 
 TEST_CASE("CUDA Bernoulli masks are the CPU's bit for bit", "[cuda][philox]") {
-  const Device g = gpu();
-  Tensor cpu = Tensor::empty({kCount}, DType::Float64);
-  const Tensor cuda = Tensor::empty({kCount}, DType::Float64, g);
-  philox_bernoulli_mask_(cpu, kAt, 0.3, 1.0 / 0.7);
-  philox_bernoulli_mask_(cuda, kAt, 0.3, 1.0 / 0.7);
-  require_bitwise_agrees(cuda, cpu);
-}
-
-TEST_CASE("CUDA Philox normals and DP noise agree with the CPU to a few ulps", "[cuda][philox]") {
-  const Device g = gpu();
-  for (DType dtype : {DType::Float32, DType::Float64}) {
-    INFO("dtype " << dtype);
-    const double ulps = dtype == DType::Float32 ? 4 * 0x1p-24 : 4 * 0x1p-53;
-    Tensor cpu = Tensor::empty({kCount}, dtype);
-    const Tensor cuda = Tensor::empty({kCount}, dtype, g);
-    philox_fill_normal_(cpu, kAt, 0.0, 1.0);
-    philox_fill_normal_(cuda, kAt, 0.0, 1.0);
-    // Normals reach 5.8 (float) or 8.6 (double) sigma: relative ulps, with an
-    // absolute floor near zero where cos/sin lose relative accuracy.
-    require_agrees(cuda, cpu, 8 * ulps, ulps);
-    Tensor noised = rand({kCount}, 1, dtype);
-    const Tensor noised_gpu = noised.to(g);
-    philox_add_normal_(noised, kAt, 0.75);
-    philox_add_normal_(noised_gpu, kAt, 0.75);
-    require_agrees(noised_gpu, noised, 16 * ulps, ulps);
-  }
+  require_fills_identical([](const Tensor& t, const PhiloxState& at) { philox_bernoulli_mask_(t, at, 0.3, 1.0 / 0.7); });
 }
