@@ -4,6 +4,7 @@
 
 #include "veil/core/cpu/strided_loop.h"
 #include "veil/core/error.h"
+#include "veil/core/host_reads.h"
 
 namespace veil {
 
@@ -53,6 +54,7 @@ void copy_between_devices(const Tensor& src, const Tensor& dst) {
       << dst.shape() << " " << dst.dtype();
   VEIL_ASSERT(src.is_contiguous() && dst.is_contiguous()) << "device copy of non-contiguous tensors";
   copy_host_device(src, dst);
+  if (src.device().is_cuda() && dst.device().is_cpu()) note_host_read(src.device());  // Note [Host reads]
 }
 
 }  // namespace veil

@@ -6,6 +6,7 @@
 
 #include "veil/core/copy.h"
 #include "veil/core/error.h"
+#include "veil/core/host_reads.h"
 
 namespace veil {
 
@@ -104,6 +105,7 @@ template std::uint8_t* Tensor::data<std::uint8_t>() const;
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
   VEIL_CHECK(device().is_cpu()) << "to_vector() needs a CPU tensor, this one is on " << device();
+  note_host_read(device());  // Note [Host reads]
   // A read-out: copy_strided converts and packs without recording a graph node.
   Tensor converted = Tensor::empty(shape(), dtype_of<T>, device());
   copy_strided(*this, converted);

@@ -1,0 +1,28 @@
+#pragma once
+// Note [Host reads]
+// A host read hands tensor values to host code: Tensor::to_vector (and so
+// Tensor::item, which goes through it) and every copy from a GPU to the CPU.
+// On a GPU it waits for all the work queued before it, so inside a training
+// step it would stall the device; a step reads nothing, and the app reads
+// the loss when it prints it. Every host read passes through
+// note_host_read(), which
+// - counts it, for tests that require a step to make none. CPU tensors'
+//   reads count too, so that the check means something without a GPU: on
+//   the CPU the same code would read the same values back;
+// - raises any failure a GPU check recorded since the last read (Note
+//   [Deferred device errors], core/device_checks.h).
+#include <cstdint>
+
+#include "veil/core/device.h"
+
+namespace veil {
+
+// Host reads since the process started, over all threads.
+std::uint64_t host_read_count();
+
+// Called by the host-read functions named in the Note: counts the read and,
+// once a copy from `from` has completed, raises that device's recorded
+// check failures.
+void note_host_read(Device from);
+
+}  // namespace veil
