@@ -1,5 +1,6 @@
 #include "veil/core/softmax_kernels.h"
 
+#include "veil/core/device_checks.h"
 #include "veil/core/error.h"
 #include "veil/core/kernel_table.h"
 
@@ -38,6 +39,11 @@ Tensor along_last(const Tensor& x, int dim, void (*rows)(const Tensor&, const Te
   return swap_with_last(out, d).contiguous();
 }
 
+const DeviceCheck kLabelInRange([](const CheckFailure& f) {
+  return "cross_entropy: label " + std::to_string(static_cast<std::int64_t>(f.value)) + " of example " +
+         std::to_string(f.index) + " is outside [0, " + std::to_string(f.limit) + ")";
+});
+
 }  // namespace
 
 Tensor softmax_kernel(const Tensor& x, int dim) { return along_last(x, dim, softmax_kernels(x.device()).softmax); }
@@ -54,14 +60,21 @@ CrossEntropyForward cross_entropy_kernel(const Tensor& logits, const Tensor& lab
   VEIL_CHECK(labels.device() == logits.device())
       << "cross_entropy: labels on " << labels.device() << " but logits on " << logits.device();
   const Tensor x = logits.contiguous();
+  const Tensor y = labels.contiguous();
+  check_indices_in_range(y, x.size(1), kLabelInRange);
   CrossEntropyForward out{Tensor::empty({}, x.dtype(), x.device()), Tensor::empty(x.shape(), x.dtype(), x.device())};
-  softmax_kernels(x.device()).cross_entropy(x, labels.contiguous(), scale, out.probs, out.loss);
+  softmax_kernels(x.device()).cross_entropy(x, y, scale, out.probs, out.loss);
   return out;
 }
 
-Tensor cross_entropy_backward_kernel(const Tensor& probs, const Tensor& labels, double factor) {
+Tensor cross_entropy_backward_kernel(const Tensor& probs, const Tensor& labels, double factor,
+                                     const Tensor& upstream) {
+  VEIL_ASSERT(!upstream.defined() || (upstream.numel() == 1 && upstream.dtype() == probs.dtype() &&
+                                      upstream.device() == probs.device()))
+      << "cross_entropy backward: upstream gradient " << upstream.shape() << " " << upstream.dtype();
   Tensor grad = Tensor::empty(probs.shape(), probs.dtype(), probs.device());
-  softmax_kernels(probs.device()).cross_entropy_backward(probs, labels, factor, grad);
+  softmax_kernels(probs.device()).cross_entropy_backward(probs, labels, factor,
+                                                         upstream.defined() ? upstream.contiguous() : upstream, grad);
   return grad;
 }
 

@@ -12,14 +12,18 @@ struct SoftmaxKernels {
   // log_softmax y = (x - m) - log(sum(exp(x - m))).
   void (*softmax)(const Tensor& x, const Tensor& out) = nullptr;
   void (*log_softmax)(const Tensor& x, const Tensor& out) = nullptr;
-  // Cross-entropy of contiguous logits [B, K] with int64 labels [B] (each
-  // in [0, K), else it throws): writes probs [B, K] = softmax(logits) for the
-  // backward and the scalar loss = scale * sum_i -log softmax(logits_i)[label_i]
-  // (summed in double, stored in the logits' dtype).
+  // Cross-entropy of contiguous logits [B, K] with int64 labels [B], each
+  // in [0, K) (cross_entropy_kernel checks them first): writes probs
+  // [B, K] = softmax(logits) for the backward and the scalar loss = scale *
+  // sum_i -log softmax(logits_i)[label_i] (summed in double, stored in the
+  // logits' dtype). A kernel never reads outside a row.
   void (*cross_entropy)(const Tensor& logits, const Tensor& labels, double scale, const Tensor& probs,
                         const Tensor& loss) = nullptr;
-  // grad [B, K] = (probs - onehot(labels)) * factor (grad does not alias probs).
-  void (*cross_entropy_backward)(const Tensor& probs, const Tensor& labels, double factor,
+  // grad [B, K] = (probs - onehot(labels)) * factor * upstream, with
+  // upstream a one-element tensor of probs' dtype and device read by the
+  // kernel (the loss's incoming gradient: no host read), or undefined for 1.
+  // grad does not alias probs.
+  void (*cross_entropy_backward)(const Tensor& probs, const Tensor& labels, double factor, const Tensor& upstream,
                                  const Tensor& grad) = nullptr;
 };
 
@@ -32,12 +36,16 @@ Tensor softmax_kernel(const Tensor& x, int dim);
 Tensor log_softmax_kernel(const Tensor& x, int dim);
 
 // Checks logits [B, K] and labels int64 [B]; returns the loss (a scalar
-// tensor of the logits' dtype) and the softmax probabilities [B, K].
+// tensor of the logits' dtype) and the softmax probabilities [B, K]. A
+// label outside [0, K) fails, naming it and its example: at once on the CPU,
+// at the next host read on a GPU (Note [Deferred device errors]), the loss
+// being NaN meanwhile.
 struct CrossEntropyForward {
   Tensor loss, probs;
 };
 CrossEntropyForward cross_entropy_kernel(const Tensor& logits, const Tensor& labels, double scale);
-// dL/dlogits = (probs - onehot(labels)) * factor, a new tensor.
-Tensor cross_entropy_backward_kernel(const Tensor& probs, const Tensor& labels, double factor);
+// dL/dlogits = (probs - onehot(labels)) * factor [* upstream], a new tensor.
+Tensor cross_entropy_backward_kernel(const Tensor& probs, const Tensor& labels, double factor,
+                                     const Tensor& upstream = Tensor());
 
 }  // namespace veil

@@ -12,8 +12,10 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels, LossReduction r
   const CrossEntropyForward forward = cross_entropy_kernel(logits.detach(), labels, scale);
   return autograd::record_op("cross_entropy", forward.loss, {logits},
                              [probs = forward.probs, labels = labels.contiguous(), scale](const Tensor& g) {
-                               // d/dlogits = (softmax - onehot(label)) * scale * g
-                               return std::vector<Tensor>{cross_entropy_backward_kernel(probs, labels, g.item() * scale)};
+                               // d/dlogits = (softmax - onehot(label)) * scale * g, g read by the
+                               // kernel: no host read inside a step (Note [Host reads]).
+                               return std::vector<Tensor>{
+                                   cross_entropy_backward_kernel(probs, labels, scale, g.to(probs.dtype()))};
                              });
 }
 

@@ -5,7 +5,10 @@
 // those of each example's own loss term.
 //
 // cross_entropy: logits [B, K] (float), labels [B] int64 in [0, K);
-//   l_i = -log softmax(logits_i)[label_i]. An empty batch gives 0.
+//   l_i = -log softmax(logits_i)[label_i]. An empty batch gives 0. A label
+//   outside [0, K) fails naming it: at once on the CPU, at the next host
+//   read on a GPU (Note [Deferred device errors]). Forward and backward
+//   read nothing back to the host.
 // mse_loss: prediction and target of one shape [B, ...];
 //   l_i = sum over the example's elements of (p - t)^2, divided by the
 //   element count per example for Mean (PyTorch's mean over all elements).

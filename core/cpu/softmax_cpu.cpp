@@ -55,10 +55,7 @@ void cpu_log_softmax(const Tensor& x, const Tensor& out) {
 void cpu_cross_entropy(const Tensor& logits, const Tensor& labels, double scale, const Tensor& probs,
                        const Tensor& loss) {
   const std::int64_t batch = logits.size(0), classes = logits.size(1);
-  const std::int64_t* py = labels.data<std::int64_t>();
-  for (std::int64_t i = 0; i < batch; ++i)
-    VEIL_CHECK(py[i] >= 0 && py[i] < classes) << "cross_entropy: label " << py[i] << " of example " << i
-                                              << " is outside [0, " << classes << ")";
+  const std::int64_t* py = labels.data<std::int64_t>();  // in range: cross_entropy_kernel checked
   double total = 0.0;
   dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
     const T* px = logits.data<T>();
@@ -76,15 +73,18 @@ void cpu_cross_entropy(const Tensor& logits, const Tensor& labels, double scale,
   });
 }
 
-void cpu_cross_entropy_backward(const Tensor& probs, const Tensor& labels, double factor, const Tensor& grad) {
+void cpu_cross_entropy_backward(const Tensor& probs, const Tensor& labels, double factor, const Tensor& upstream,
+                                const Tensor& grad) {
   const std::int64_t batch = probs.size(0), classes = probs.size(1);
   const std::int64_t* py = labels.data<std::int64_t>();
   dispatch_floating(grad.dtype(), "cross_entropy backward", [&]<typename T>() {
     const T* pp = probs.data<T>();
     T* pg = grad.data<T>();
+    // factor * upstream in T, as the CUDA kernel forms it.
+    const T f = upstream.defined() ? static_cast<T>(factor) * *upstream.data<T>() : static_cast<T>(factor);
     std::copy(pp, pp + probs.numel(), pg);
     for (std::int64_t i = 0; i < batch; ++i) pg[i * classes + py[i]] -= T(1);
-    for (std::int64_t j = 0; j < grad.numel(); ++j) pg[j] *= static_cast<T>(factor);
+    for (std::int64_t j = 0; j < grad.numel(); ++j) pg[j] *= f;
   });
 }
 
