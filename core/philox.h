@@ -149,6 +149,8 @@ inline constexpr PhiloxPurpose PhiloxPurpose::kGeneral{0};
 
 // The stream word for `purpose` and an id < 2^56 (throws otherwise).
 uint64_t philox_stream(PhiloxPurpose purpose, uint64_t id);
+// The id bits of a stream word.
+constexpr uint64_t kPhiloxStreamIdMask = (uint64_t{1} << 56) - 1;
 
 // A position in a stream: everything needed to save and resume a Philox.
 struct PhiloxState {

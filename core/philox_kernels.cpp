@@ -43,9 +43,13 @@ void philox_add_normal_(const Tensor& inout, const PhiloxState& at, double std) 
   philox_kernels(inout.device()).add_normal(inout, at, std);
 }
 
-void philox_bernoulli_mask_(const Tensor& out, const PhiloxState& at, double p, double scale) {
+void philox_bernoulli_mask_(const Tensor& out, const PhiloxState& at, double p, double scale, const Tensor& counter) {
   check_fill(out, at, "Bernoulli mask");
-  philox_kernels(out.device()).bernoulli_mask(out, at, p, scale);
+  VEIL_CHECK(!counter.defined() || (counter.dtype() == DType::Int64 && counter.numel() == 1 &&
+                                    counter.is_contiguous() && counter.device() == out.device()))
+      << "a Bernoulli mask's stream counter must be one int64 on the mask's device (" << out.device() << "), got "
+      << counter.dtype() << " " << counter.shape() << " on " << counter.device();
+  philox_kernels(out.device()).bernoulli_mask(out, at, counter, p, scale);
 }
 
 }  // namespace veil

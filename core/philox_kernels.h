@@ -21,7 +21,12 @@ struct PhiloxKernels {
   void (*add_normal)(const Tensor& inout, const PhiloxState& at, double std) = nullptr;
   // out[i] = u_i >= p ? scale : 0 with u_i the float32 uniforms of the fill
   // rule whatever out's dtype (Dropout's mask). out: contiguous, floating.
-  void (*bernoulli_mask)(const Tensor& out, const PhiloxState& at, double p, double scale) = nullptr;
+  // With a defined `counter` (int64 [1] on out's device) the stream id is
+  // at.stream's plus counter[0] (its low 56 bits), read by the kernel, and
+  // the counter then goes up by one: Dropout's call count never has to be
+  // read on the host (Note [Host reads]).
+  void (*bernoulli_mask)(const Tensor& out, const PhiloxState& at, const Tensor& counter, double p,
+                         double scale) = nullptr;
 };
 
 // The kernels for a device; fails by name on a device without them.
@@ -31,6 +36,7 @@ const PhiloxKernels& philox_kernels(Device device);
 void philox_fill_uniform_(const Tensor& out, const PhiloxState& at, double lo, double hi);
 void philox_fill_normal_(const Tensor& out, const PhiloxState& at, double mean, double std);
 void philox_add_normal_(const Tensor& inout, const PhiloxState& at, double std);
-void philox_bernoulli_mask_(const Tensor& out, const PhiloxState& at, double p, double scale);
+void philox_bernoulli_mask_(const Tensor& out, const PhiloxState& at, double p, double scale,
+                            const Tensor& counter = Tensor());
 
 }  // namespace veil

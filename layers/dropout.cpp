@@ -28,12 +28,15 @@ Tensor Dropout::forward(const Tensor& input) {
   // does not depend on the dtype, and from the dropout purpose's streams:
   // Tensor::uniform's general streams under the same seed also initialise
   // weights (Linear(.., seed)), and a mask must not reuse those numbers.
-  const std::uint64_t call = calls();
-  calls_.fill_(static_cast<double>(call + 1));
+  VEIL_CHECK(calls_.device() == input.device())
+      << describe() << ": input on " << input.device() << " but the module on " << calls_.device()
+      << " (move the model with to())";
   // p = 1 drops everything; the scale of the (absent) survivors is moot.
   const double scale = p_ < 1.0 ? 1.0 / (1.0 - p_) : 0.0;
   Tensor mask = Tensor::empty(input.shape(), input.dtype(), input.device());
-  philox_bernoulli_mask_(mask, PhiloxState{seed_, philox_stream(kDropoutPurpose, call), 0, 0}, p_, scale);
+  // The stream id is the call counter, read and advanced by the kernel: no
+  // host read in a training step (Note [Host reads]).
+  philox_bernoulli_mask_(mask, PhiloxState{seed_, philox_stream(kDropoutPurpose, 0), 0, 0}, p_, scale, calls_);
   // The product's backward multiplies g by the same mask.
   return mul(input, mask);
 }

@@ -30,7 +30,8 @@ class Dropout : public Module {
   std::string describe() const override;
 
   double p() const { return p_; }
-  // Training forwards run so far (the next mask's stream id).
+  // Training forwards run so far (the next mask's stream id). A host read
+  // (Note [Host reads]); forward itself never reads it.
   std::uint64_t calls() const;
 
  private:

@@ -69,13 +69,17 @@ void cpu_add_normal(const Tensor& inout, const PhiloxState& at, double std) {
   });
 }
 
-void cpu_bernoulli_mask(const Tensor& out, const PhiloxState& at, double p, double scale) {
+void cpu_bernoulli_mask(const Tensor& out, const PhiloxState& at, const Tensor& counter, double p, double scale) {
+  PhiloxState from = at;
+  std::int64_t* calls = counter.defined() ? counter.data<std::int64_t>() : nullptr;
+  if (calls != nullptr) from.stream += static_cast<uint64_t>(*calls) & kPhiloxStreamIdMask;
   dispatch_floating(out.dtype(), "Bernoulli mask", [&]<typename T>() {
     T* m = out.data<T>();
     const T kept = static_cast<T>(scale);
-    philox_for_each<kPhiloxFloatsPerBlock>(out.numel(), at, philox_uniform_float4,
+    philox_for_each<kPhiloxFloatsPerBlock>(out.numel(), from, philox_uniform_float4,
                                            [=](int64_t i, float u) { m[i] = u >= p ? kept : T(0); });
   });
+  if (calls != nullptr) ++*calls;
 }
 
 }  // namespace

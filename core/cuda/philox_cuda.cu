@@ -76,17 +76,26 @@ void add_normal_typed(const Tensor& inout, const PhiloxState& at, double std) {
       });
 }
 
-// Dropout's mask from float32 uniforms whatever the dtype.
+// Dropout's mask from float32 uniforms whatever the dtype; with a counter,
+// the stream id is read on the device and the counter advanced by a second
+// launch, queued after the mask on the same stream.
 template <typename T>
-void bernoulli_mask_typed(const Tensor& out, const PhiloxState& at, double p, double scale) {
+void bernoulli_mask_typed(const Tensor& out, const PhiloxState& at, const Tensor& counter, double p, double scale) {
   T* m = out.data<T>();
   const T kept = static_cast<T>(scale);
-  for_each_fill_block<kPhiloxFloatsPerBlock>(
-      "Philox Bernoulli mask", out, at,
-      [=] __device__(const Philox4x32Block& block, std::int64_t first, std::int64_t count) {
-        const Float4 u = philox_uniform_float4(block);
-        for (std::int64_t j = 0; j < count; ++j) m[first + j] = u.v[j] >= p ? kept : T(0);
-      });
+  const std::int64_t n = out.numel();
+  std::int64_t* calls = counter.defined() ? counter.data<std::int64_t>() : nullptr;
+  const auto blocks = static_cast<std::int64_t>(philox_blocks(n, kPhiloxFloatsPerBlock));
+  cuda::for_each_index("Philox Bernoulli mask", out.device(), blocks, [=] __device__(std::int64_t b) {
+    const std::uint64_t stream =
+        at.stream + (calls != nullptr ? static_cast<std::uint64_t>(*calls) & kPhiloxStreamIdMask : 0);
+    const Float4 u = philox_uniform_float4(philox_block(at.seed, stream, at.offset + static_cast<std::uint64_t>(b)));
+    const std::int64_t first = b * kPhiloxFloatsPerBlock;
+    const std::int64_t count = n - first < kPhiloxFloatsPerBlock ? n - first : kPhiloxFloatsPerBlock;
+    for (std::int64_t j = 0; j < count; ++j) m[first + j] = u.v[j] >= p ? kept : T(0);
+  });
+  if (calls != nullptr)
+    cuda::for_each_index("Philox stream counter", out.device(), 1, [=] __device__(std::int64_t) { ++*calls; });
 }
 
 void cuda_uniform(const Tensor& out, const PhiloxState& at, double lo, double hi) {
@@ -98,8 +107,9 @@ void cuda_normal(const Tensor& out, const PhiloxState& at, double mean, double s
 void cuda_add_normal(const Tensor& inout, const PhiloxState& at, double std) {
   dispatch_floating(inout.dtype(), "normal noise", [&]<typename T>() { add_normal_typed<T>(inout, at, std); });
 }
-void cuda_bernoulli_mask(const Tensor& out, const PhiloxState& at, double p, double scale) {
-  dispatch_floating(out.dtype(), "Bernoulli mask", [&]<typename T>() { bernoulli_mask_typed<T>(out, at, p, scale); });
+void cuda_bernoulli_mask(const Tensor& out, const PhiloxState& at, const Tensor& counter, double p, double scale) {
+  dispatch_floating(out.dtype(), "Bernoulli mask",
+                    [&]<typename T>() { bernoulli_mask_typed<T>(out, at, counter, p, scale); });
 }
 
 }  // namespace
