@@ -379,7 +379,7 @@ int train(const Config& c, distributed::ProcessGroup& group) {
           std::int64_t diverged;
         };
         const std::vector<Verdict> verdicts = group.all_gather(
-            Verdict{loss_value, batch.size() > 0 && clipping.non_finite_examples == clipping.batch_size});
+            Verdict{loss_value, batch.size() > 0 && clipping.non_finite_examples() == clipping.batch_size});
         for (std::size_t rank = 0; rank < verdicts.size(); ++rank)
           if (verdicts[rank].diverged) throw diverged(verdicts[rank].loss, static_cast<int>(rank));
       } else {

@@ -19,7 +19,9 @@ struct PerSampleKernels {
   void (*weighted_row_sum)(const Tensor& x, const Tensor& coeffs, const Tensor& out) = nullptr;
   // out[i] = 0 where c_i == 0, else 1 (float64).
   void (*keep_mask)(const Tensor& coeffs, const Tensor& out) = nullptr;
-  // True when some c_i == 0.
+  // False only when no c_i == 0, for callers that skip work on false. A
+  // device whose answer would need a host read (Note [Host reads]) returns
+  // true without looking: the CUDA table does.
   bool (*any_zero)(const Tensor& coeffs) = nullptr;
   // out [B, C] = sum over t of x [B, T, C], t in order.
   void (*sum_positions)(const Tensor& x, const Tensor& out) = nullptr;

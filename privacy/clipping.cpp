@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "veil/core/clip_kernels.h"
+#include "veil/core/device_checks.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/error.h"
 #include "veil/core/phase_marks.h"
+#include "veil/core/reduce_kernels.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/per_sample_math.h"
 
@@ -46,7 +49,29 @@ ParameterTable distinct_parameters(const std::vector<PerSampleLayer*>& layers) {
   return table;
 }
 
+const DeviceCheck kFiniteNorms([](const CheckFailure& f) {
+  std::ostringstream os;
+  os << "example " << f.index << " of the batch has a non-finite gradient norm (" << f.value
+     << "); the loss or the model produced NaN or inf";
+  return os.str();
+});
+
+// The sum of a float64 flags tensor, read on the host.
+double read_total(const Tensor& flags) { return sum_kernel(flags, {0}, false).item(); }
+
 }  // namespace
+
+std::vector<double> ClippingStats::norm_values() const {
+  return norms.defined() ? norms.to(Device::cpu()).to_vector<double>() : std::vector<double>{};
+}
+
+double ClippingStats::clipped_fraction() const {
+  return batch_size == 0 ? 0.0 : read_total(clipped) / static_cast<double>(batch_size);
+}
+
+std::int64_t ClippingStats::non_finite_examples() const {
+  return batch_size == 0 ? 0 : std::llround(read_total(non_finite));
+}
 
 double ClippingConfig::sensitivity() const {
   if (!per_layer()) return max_grad_norm;
@@ -98,19 +123,14 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
   Tensor totals = Tensor::zeros({batch}, DType::Float64, sq_norms.empty() ? Device::cpu() : sq_norms[0].device());
   for (const Tensor& n : sq_norms) binary_kernel_(BinaryKind::Add, totals, n);
   unary_kernel_(UnaryKind::Sqrt, totals);
-  stats.norms = totals.to(Device::cpu()).to_vector<double>();
-  for (std::int64_t i = 0; i < batch; ++i) {
-    if (std::isfinite(stats.norms[i])) continue;
-    VEIL_CHECK(config.non_finite == NonFinitePolicy::Zero)
-        << "example " << i << " of the batch has a non-finite gradient norm (" << stats.norms[i]
-        << "); the loss or the model produced NaN or inf";
-    ++stats.non_finite_examples;
-  }
+  if (config.non_finite == NonFinitePolicy::Error) check_all_finite(totals, kFiniteNorms);
+  stats.norms = totals;
+  stats.non_finite = non_finite_flags(totals);
+  stats.clipped = Tensor::zeros({batch}, DType::Float64, totals.device());
   phase_done("per-sample norms");
 
   // Clipping factors (0 for a non-finite example): one vector for all
   // parameters (flat) or one each.
-  std::vector<bool> clipped(batch, false);
   std::vector<Tensor> coeffs(count);
   for (std::size_t u = 0; u < count; ++u) {
     if (!config.per_layer() && u > 0) {
@@ -120,8 +140,7 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
     coeffs[u] = config.per_layer() ? clip_factors(unary_kernel(UnaryKind::Sqrt, sq_norms[u]), totals,
                                                   config.per_parameter_norms[u], kNormStabiliser)
                                    : clip_factors(totals, totals, config.max_grad_norm, kNormStabiliser);
-    const std::vector<double> c = coeffs[u].to(Device::cpu()).to_vector<double>();
-    for (std::int64_t i = 0; i < batch; ++i) clipped[i] = clipped[i] || (std::isfinite(stats.norms[i]) && c[i] < 1.0);
+    mark_clipped_(coeffs[u], totals, stats.clipped);
   }
 
   for (std::size_t l = 0; l < layers.size(); ++l) {
@@ -133,9 +152,6 @@ ClippingStats clip_and_accumulate(const std::vector<PerSampleLayer*>& layers, co
     if (shared_sums[u].defined())
       per_sample::add_into_grad(table.params[u], per_sample::weighted_row_sum(shared_sums[u], coeffs[u]));
   for (PerSampleLayer* layer : layers) layer->clear_per_sample();
-
-  stats.clipped_fraction =
-      batch == 0 ? 0.0 : static_cast<double>(std::count(clipped.begin(), clipped.end(), true)) / batch;
   return stats;
 }
 

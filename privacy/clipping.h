@@ -15,16 +15,24 @@
 // corrupt input, an overflowing loss) either contributes exactly zero (the
 // default: c_i = 0 keeps every example's contribution within C, so the
 // sensitivity bound and the privacy guarantee hold) or stops training.
+//
+// Clipping reads nothing back to the host (Note [Host reads]): its
+// statistics stay on the gradients' device until asked for, and the Error
+// policy's check is deferred on a GPU (Note [Deferred device errors]).
 #include <cstdint>
 #include <vector>
 
+#include "veil/core/tensor.h"
 #include "veil/layers/per_sample.h"
 
 namespace veil {
 
 enum class NonFinitePolicy {
   Zero,   // the example contributes zero and is counted
-  Error,  // clipping throws, naming the example's position in the batch
+  // Clipping fails, naming the example's position in the batch: on the CPU
+  // it throws at once and changes nothing; on a GPU the example contributes
+  // zero (as with Zero) and the error is raised at the next host read.
+  Error,
 };
 
 struct ClippingConfig {
@@ -36,14 +44,22 @@ struct ClippingConfig {
   double sensitivity() const;
 };
 
+// Statistics of one clipped micro-batch. The tensors are float64 [B] on the
+// gradients' device, written without a host read; the accessors read them
+// (each one a host read: call them outside the step, e.g. when the loss is
+// printed).
 struct ClippingStats {
   std::int64_t batch_size = 0;
-  std::vector<double> norms;  // n_i, each example's gradient norm before clipping
-  double clipped_fraction = 0.0;  // share of examples with c_i < 1 (flat) or any c_i,p < 1
+  Tensor norms;       // n_i, each example's gradient norm before clipping
+  Tensor clipped;     // 1 where c_i < 1 (flat) or any c_i,p < 1, else 0
+  Tensor non_finite;  // 1 where n_i is NaN or inf (the example contributed zero), else 0
+
+  std::vector<double> norm_values() const;
+  double clipped_fraction() const;  // share of examples clipped; 0 for an empty batch
   // Examples dropped for a non-finite gradient norm (NonFinitePolicy::Zero).
   // A diagnostic computed from the private data without noise: it is not
   // covered by the DP guarantee, so do not publish it.
-  std::int64_t non_finite_examples = 0;
+  std::int64_t non_finite_examples() const;
 };
 
 // `layers` must each hold a per-sample record of the same batch. Throws when

@@ -7,6 +7,7 @@
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/error.h"
 #include "veil/core/phase_marks.h"
+#include "veil/core/reduce_kernels.h"
 #include "veil/privacy/gaussian_noise.h"
 
 namespace veil {
@@ -88,7 +89,12 @@ void DPOptimizer::accumulate_microbatch() {
     parameters_[k].set_grad(Tensor());
   }
   pending_examples_ += last_clipping_.batch_size;
-  non_finite_examples_ += last_clipping_.non_finite_examples;
+  if (last_clipping_.batch_size > 0) {
+    // Counted on the device: no host read inside the step (Note [Host reads]).
+    const Tensor dropped = sum_kernel(last_clipping_.non_finite, {0}, false);
+    if (non_finite_count_.defined()) non_finite_count_.add_(dropped);
+    else non_finite_count_ = dropped;
+  }
   ++pending_microbatches_;
   phase_done("clipping");
 }
@@ -142,6 +148,10 @@ void DPOptimizer::step() {
   ++steps_;
   zero_grad();
   phase_done("update");
+}
+
+std::int64_t DPOptimizer::non_finite_examples() const {
+  return non_finite_count_.defined() ? std::llround(non_finite_count_.item()) : 0;
 }
 
 TrainingState DPOptimizer::state() const {

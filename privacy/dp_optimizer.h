@@ -93,11 +93,13 @@ class DPOptimizer {
   // optimizer kind's, has no ledger, a ledger whose step count is not
   // `steps`, or buffers that do not fit the parameters.
   void load_state(const TrainingState& state);
-  // Statistics of the last clipped micro-batch.
+  // Statistics of the last clipped micro-batch (device tensors: reading
+  // them is a host read, Note [Host reads]).
   const ClippingStats& last_clipping() const { return last_clipping_; }
   // Examples dropped for non-finite gradients since construction (see
-  // ClippingStats::non_finite_examples: a diagnostic, not private).
-  std::int64_t non_finite_examples() const { return non_finite_examples_; }
+  // ClippingStats::non_finite_examples: a diagnostic, not private). A host
+  // read; step() itself never reads anything back.
+  std::int64_t non_finite_examples() const;
   // Examples accumulated into the pending step.
   std::int64_t pending_examples() const { return pending_examples_; }
   // Their clipped sums, one per trainable parameter (undefined where no
@@ -125,7 +127,7 @@ class DPOptimizer {
   std::int64_t steps_ = 0;
   std::int64_t pending_examples_ = 0;
   std::int64_t pending_microbatches_ = 0;
-  std::int64_t non_finite_examples_ = 0;
+  Tensor non_finite_count_;  // float64 scalar on the parameters' device, once a micro-batch was clipped
 };
 
 }  // namespace veil

@@ -74,16 +74,9 @@ void cuda_keep_mask(const Tensor& coeffs, const Tensor& out) {
                        [=] __device__(std::int64_t i) { m[i] = c[i] == 0.0 ? 0.0 : 1.0; });
 }
 
-// The answer is a host bool: this reads one number back from the GPU.
-bool cuda_any_zero(const Tensor& coeffs) {
-  const Tensor found = Tensor::zeros({1}, DType::Int64, coeffs.device());
-  const double* c = coeffs.data<double>();
-  std::int64_t* flag = found.data<std::int64_t>();
-  cuda::for_each_index("any_zero", coeffs.device(), coeffs.numel(), [=] __device__(std::int64_t i) {
-    if (c[i] == 0.0) *flag = 1;  // every writer writes the same value
-  });
-  return found.item() != 0.0;
-}
+// The answer is a host bool, which would need a host read inside the step:
+// say "maybe" and let the caller do the (device-side) work instead.
+bool cuda_any_zero(const Tensor&) { return true; }
 
 template <typename T>
 void sum_positions_typed(const Tensor& x, const Tensor& out) {

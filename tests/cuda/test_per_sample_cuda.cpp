@@ -43,12 +43,13 @@ TEST_CASE("CUDA scale_rows and weighted_row_sum drop zero-coefficient examples",
   require_agrees(weighted_row_sum_kernel(x.to(g), c.to(g)), weighted_row_sum_kernel(x, c), 1e-6, 1e-6);
 }
 
-TEST_CASE("CUDA keep_mask, any_zero and sum_positions agree with the CPU", "[cuda][per_sample]") {
+TEST_CASE("CUDA keep_mask and sum_positions agree with the CPU, any_zero reads nothing back", "[cuda][per_sample]") {
   const Device g = gpu();
   const Tensor c = coefficients_dropping(7, 5);
   require_agrees(keep_mask_kernel(c.to(g)), keep_mask_kernel(c), 0.0);
+  // The GPU answers "maybe" without a host read (Note [Host reads]).
   REQUIRE(any_zero_kernel(c.to(g)));
-  REQUIRE_FALSE(any_zero_kernel(Tensor::ones({7}, DType::Float64, g)));
+  REQUIRE(any_zero_kernel(Tensor::ones({7}, DType::Float64, g)));
   const Tensor x = rand({6, 40, 11}, 3, DType::Float32);
   require_agrees(sum_positions_kernel(x.to(g)), sum_positions_kernel(x), 1e-6, 1e-6);
 }

@@ -96,8 +96,9 @@ Result train(const Task& task, const DPOptimizerOptions& options, const std::vec
       if (s == 0) {
         const ClippingStats& st = dp.last_clipping();
         if (m + 1 < sizes.size() || explicit_last) {
-          r.norms.insert(r.norms.end(), st.norms.begin(), st.norms.end());
-          clipped += std::llround(st.clipped_fraction * static_cast<double>(st.batch_size));
+          const std::vector<double> norms = st.norm_values();
+          r.norms.insert(r.norms.end(), norms.begin(), norms.end());
+          clipped += std::llround(st.clipped_fraction() * static_cast<double>(st.batch_size));
         }
       }
       start = end;
@@ -109,8 +110,9 @@ Result train(const Task& task, const DPOptimizerOptions& options, const std::vec
     if (s == 0 && !explicit_last) {  // step() accumulated the last micro-batch itself
       const ClippingStats& st = dp.last_clipping();
       REQUIRE(st.batch_size == sizes.back());
-      r.norms.insert(r.norms.end(), st.norms.begin(), st.norms.end());
-      clipped += std::llround(st.clipped_fraction * static_cast<double>(st.batch_size));
+      const std::vector<double> norms = st.norm_values();
+      r.norms.insert(r.norms.end(), norms.begin(), norms.end());
+      clipped += std::llround(st.clipped_fraction() * static_cast<double>(st.batch_size));
     }
     if (s == 0) r.clipped_fraction = static_cast<double>(clipped) / kBatch;
   }
