@@ -10,6 +10,7 @@
 
 #include "veil/core/clip_kernels.h"
 #include "veil/core/conv_kernels.h"
+#include "veil/core/device_checks.h"
 #include "veil/core/device_runtime.h"
 #include "veil/core/elementwise.h"
 #include "veil/core/error.h"
@@ -61,6 +62,7 @@ void check_family(const char* family, const Table& (*lookup)(Device)) {
 TEST_CASE("Every kernel family has a complete table on every device veil was built for", "[core][kernel_table]") {
   check_family("clip", clip_kernels);
   check_family("conv", conv_kernels);
+  check_family("device check", check_kernels);
   check_family("elementwise", elementwise_kernels);
   check_family("gemm", gemm_kernels);
   check_family("im2row", im2row_kernels);
