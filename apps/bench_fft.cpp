@@ -1,6 +1,6 @@
-// bench_fft: veil's radix-2 FFT (privacy/fft.h) against kissfft's C++
+// bench_fft: veil's radix-2 FFT (core/fft.h) against kissfft's C++
 // template (kissfft.hh, in double precision) on the lengths the PRV and PLD
-// accountants transform, for the decision recorded in privacy/fft.h.
+// accountants transform, for the decision recorded in core/fft.h.
 //
 // Each round times a forward and an inverse transform of the same data with
 // both, interleaved (veil, kissfft, veil, ...); kissfft's plans are made once,
@@ -19,7 +19,7 @@
 
 #include "support/app_main.h"
 #include "support/bench_timer.h"
-#include "veil/privacy/fft.h"
+#include "veil/core/fft.h"
 #include "veil/privacy/pld_accountant.h"
 #include "veil/privacy/prv_accountant.h"
 
@@ -67,7 +67,7 @@ std::vector<Complex> kiss_forward(const std::vector<Complex>& x) {
 }
 
 std::vector<Complex> veil_forward(std::vector<Complex> x) {
-  privacy::fft(x, privacy::FftDirection::forward);
+  fft(x, FftDirection::forward);
   return x;
 }
 
@@ -89,7 +89,7 @@ void report_accuracy(std::size_t largest) {
               max_abs_diff(veil_forward(x), exact), max_abs_diff(kiss_forward(x), exact));
   const std::vector<Complex> y = random_signal(largest, 8);
   std::vector<Complex> round_trip = veil_forward(y);
-  privacy::fft(round_trip, privacy::FftDirection::inverse);
+  fft(round_trip, FftDirection::inverse);
   std::vector<Complex> kiss_back(largest);
   kissfft<double>(largest, true).transform(kiss_forward(y).data(), kiss_back.data());
   for (Complex& value : kiss_back) value /= static_cast<double>(largest);
@@ -122,8 +122,8 @@ int run(const Options& o) {
     std::vector<Complex> data(n), spectrum(n);
     const kissfft<double> forward(n, false), inverse(n, true);
     const auto veil_pair = [&] {
-      privacy::fft(data, privacy::FftDirection::forward);
-      privacy::fft(data, privacy::FftDirection::inverse);
+      fft(data, FftDirection::forward);
+      fft(data, FftDirection::inverse);
     };
     const auto kiss_pair = [&] {
       forward.transform(data.data(), spectrum.data());

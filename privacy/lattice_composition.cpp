@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "veil/core/error.h"
-#include "veil/privacy/fft.h"
+#include "veil/core/fft.h"
 
 namespace veil::privacy {
 

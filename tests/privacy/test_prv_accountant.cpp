@@ -1,15 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <complex>
-#include <numbers>
-#include <random>
 #include <string>
-#include <vector>
 
 #include "veil/core/error.h"
 #include "veil/privacy/accounting_math.h"
-#include "veil/privacy/fft.h"
 #include "veil/privacy/prv_accountant.h"
 #include "veil/privacy/rdp_accountant.h"
 #include "support/accountant_runs.h"
@@ -28,34 +23,6 @@ double exact_gaussian_epsilon(double sigma, double steps, double delta) {
 }
 
 }  // namespace
-
-TEST_CASE("FFT matches the direct DFT and inverts", "[privacy][prv][fft]") {
-  std::mt19937_64 generator(7);
-  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-  for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{8}, std::size_t{64}}) {
-    std::vector<std::complex<double>> data(n);
-    for (auto& value : data) value = {uniform(generator), uniform(generator)};
-    std::vector<std::complex<double>> transformed = data;
-    fft(transformed, FftDirection::forward);
-    for (std::size_t k = 0; k < n; ++k) {
-      std::complex<double> expected = 0.0;
-      for (std::size_t j = 0; j < n; ++j) {
-        expected += data[j] * std::polar(1.0, -2 * std::numbers::pi * double(k * j) / double(n));
-      }
-      CHECK(std::abs(transformed[k] - expected) < 1e-12);
-    }
-  }
-  std::vector<std::complex<double>> data(std::size_t{1} << 16);
-  for (auto& value : data) value = {uniform(generator), uniform(generator)};
-  std::vector<std::complex<double>> round_trip = data;
-  fft(round_trip, FftDirection::forward);
-  fft(round_trip, FftDirection::inverse);
-  double worst = 0.0;
-  for (std::size_t i = 0; i < data.size(); ++i) worst = std::max(worst, std::abs(round_trip[i] - data[i]));
-  CHECK(worst < 1e-13);
-  std::vector<std::complex<double>> bad(12);
-  CHECK_THROWS_AS(fft(bad, FftDirection::forward), veil::Error);
-}
 
 TEST_CASE("PRV brackets the exact composition of Gaussian mechanisms (q = 1)", "[privacy][prv]") {
   struct Case {
