@@ -40,6 +40,7 @@
 #include "veil/layers/per_sample.h"
 #include "veil/layers/pooling.h"
 #include "veil/layers/sample_conv_net.h"
+#include "veil/layers/scatter_linear.h"
 #include "veil/layers/sequential.h"
 #include "veil/layers/tanh_cnn.h"
 #include "veil/layers/safetensors.h"
@@ -65,6 +66,7 @@
 // Data.
 #include "veil/data/data_loader.h"
 #include "veil/data/mnist_files.h"
+#include "veil/data/scattering2d.h"
 #include "veil/data/tensor_dataset.h"
 
 // Data-parallel DP training (the MPI and NCCL groups: process_group_mpi.h,
