@@ -37,10 +37,12 @@ void filter_and_subsample(const Complex* spectrum, const double* filter, std::in
   const std::int64_t out_rows = rows / factor, out_cols = cols / factor;
   std::fill(out, out + out_rows * out_cols, Complex(0.0));
   for (std::int64_t r = 0; r < rows; ++r) {
-    Complex* target = out + (r % out_rows) * out_cols;
-    const Complex* source = spectrum + r * cols;
-    const double* weight = filter + r * cols;
-    for (std::int64_t k = 0; k < cols; ++k) target[k % out_cols] += source[k] * weight[k];
+    Complex* __restrict target = out + (r % out_rows) * out_cols;
+    for (std::int64_t block = 0; block < cols; block += out_cols) {
+      const Complex* __restrict source = spectrum + r * cols + block;
+      const double* __restrict weight = filter + r * cols + block;
+      for (std::int64_t k = 0; k < out_cols; ++k) target[k] += source[k] * weight[k];
+    }
   }
   if (factor > 1) {
     const double mean = 1.0 / double(factor * factor);
