@@ -16,25 +16,25 @@ Recipe tutorial() {
   return r;
 }
 
-// Tramer & Boneh's Tanh CNN with their batch 512, momentum 0.9 and clipping
-// 0.1, a learning rate of 2 (0.5 learnt slower), 10 epochs and weight
-// averaging; sigma from the PLD accountant, whose certified bound is the
-// tightest veil has. docs/results.md has what each choice bought.
+// Tramer & Boneh's linear model on ScatterNet features (scattering J 2, L 8,
+// GroupNorm of 27 groups without parameters), with large batches (4096),
+// SGD lr 4 with momentum 0.9, clipping 0.1 and 40 epochs; sigma from the PLD
+// accountant, whose certified bound is the tightest veil has.
+// docs/results.md has what each choice bought, against the Tanh CNN that
+// these recipes trained before (97.8% and 85.0%).
 Recipe eps3(std::string name, std::string summary) {
   Recipe r;
   r.name = std::move(name);
   r.summary = std::move(summary);
-  r.model = "tanh-cnn";
-  r.width = 1;
-  r.groups = 0;
-  r.epochs = 10;
-  r.batch_size = 512;
-  r.lr = 2.0;
+  r.model = "scatter-linear";
+  r.groups = 27;
+  r.epochs = 40;
+  r.batch_size = 4096;
+  r.lr = 4.0;
   r.momentum = 0.9;
   r.max_grad_norm = 0.1;
   r.target_epsilon = 3.0;
   r.accountant = "pld";
-  r.ema_decay = 0.99;
   return r;
 }
 
@@ -43,8 +43,8 @@ Recipe eps3(std::string name, std::string summary) {
 const std::vector<Recipe>& recipes() {
   static const std::vector<Recipe> all = {
       tutorial(),
-      eps3("mnist-eps3", "MNIST at epsilon 3, delta 1e-5: Tanh CNN, batch 512, momentum 0.9, clipping 0.1, "
-                         "weight averaging, sigma calibrated with PLD"),
+      eps3("mnist-eps3", "MNIST at epsilon 3, delta 1e-5: ScatterNet features and a linear model, batch 4096, "
+                         "40 epochs, lr 4, momentum 0.9, clipping 0.1, sigma calibrated with PLD"),
       eps3("fashion-eps3", "Fashion-MNIST at epsilon 3, delta 1e-5: the same training as mnist-eps3"),
   };
   return all;

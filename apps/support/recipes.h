@@ -12,9 +12,9 @@ namespace veil::cli {
 
 struct Recipe {
   std::string name, summary;
-  std::string model;        // "sample-conv-net" or "tanh-cnn"
+  std::string model;        // "sample-conv-net", "tanh-cnn" or "scatter-linear"
   std::int64_t width = 1;   // tanh-cnn's channel multiplier
-  std::int64_t groups = 0;  // tanh-cnn's GroupNorm groups (0: none)
+  std::int64_t groups = 0;  // GroupNorm groups of tanh-cnn or scatter-linear (0: none)
   std::int64_t epochs = 10, batch_size = 200;
   double lr = 0.1, momentum = 0.0, max_grad_norm = 1.0;
   double sigma = 1.0;           // used when target_epsilon is 0

@@ -69,10 +69,15 @@ void add_training_options(CLI::App& app, TrainingOptions& o) {
   add_option(app, "--accountant", o.accountant, "NAME", "rdp, prv, pld or gdp: computes every epsilon (calibration and log)",
              "rdp");
   add_option(app, "--optimizer", o.optimizer, "NAME", "sgd or adam", "sgd");
-  add_option(app, "--model", o.model, "NAME", "sample-conv-net (the tutorial's) or tanh-cnn (Tramer & Boneh's)",
+  add_option(app, "--model", o.model, "NAME",
+             "sample-conv-net (the tutorial's), tanh-cnn (Tramer & Boneh's end-to-end CNN) or scatter-linear (their "
+             "linear model on ScatterNet features, computed once at start-up)",
              "sample-conv-net");
   add_option(app, "--width", o.width, "K", "tanh-cnn: channel multiplier of its convolutions", "1");
-  add_option(app, "--groups", o.groups, "G", "tanh-cnn: GroupNorm groups after each convolution, 0 for none", "0");
+  add_option(app, "--groups", o.groups, "G",
+             "tanh-cnn: GroupNorm groups after each convolution; scatter-linear: GroupNorm groups (no parameters) "
+             "over the 81 scattering channels; 0 for none",
+             "0");
   add_option(app, "--ema-decay", o.ema_decay, "D",
              "evaluate (and save with --save-model) an exponential moving average of the weights with this decay; "
              "post-processing, so it costs no privacy; 0 for none",
@@ -117,13 +122,17 @@ void check_training_options(const CLI::App& app, TrainingOptions& c) {
   usage(c.max_grad_norm > 0, "--max-grad-norm must be positive");
   usage(c.delta > 0 && c.delta < 1, "--delta must be in (0, 1)");
   usage(!given(app, "--target-epsilon") || c.target_epsilon > 0, "--target-epsilon must be positive");
-  usage(c.model == "sample-conv-net" || c.model == "tanh-cnn",
-        "--model must be sample-conv-net or tanh-cnn, got '" + c.model + "'");
+  usage(c.model == "sample-conv-net" || c.model == "tanh-cnn" || c.model == "scatter-linear",
+        "--model must be sample-conv-net, tanh-cnn or scatter-linear, got '" + c.model + "'");
   usage(c.width >= 1 && c.width <= 64, "--width must be between 1 and 64");
-  usage(c.groups >= 0 && (c.groups == 0 || (16 * c.width) % c.groups == 0),
-        "--groups must be 0 or divide the " + std::to_string(16 * c.width) + " channels of the first convolution");
-  usage(c.model == "tanh-cnn" || (c.width == 1 && c.groups == 0),
-        "--width and --groups apply to --model tanh-cnn only");
+  usage(c.model == "tanh-cnn" || c.width == 1, "--width applies to --model tanh-cnn only");
+  usage(c.model != "sample-conv-net" || c.groups == 0, "--groups applies to --model tanh-cnn and scatter-linear only");
+  if (c.model == "scatter-linear")
+    usage(c.groups >= 0 && (c.groups == 0 || 81 % c.groups == 0),
+          "--groups must be 0 or divide the 81 scattering channels (1, 3, 9, 27 or 81) for --model scatter-linear");
+  else
+    usage(c.groups >= 0 && (c.groups == 0 || (16 * c.width) % c.groups == 0),
+          "--groups must be 0 or divide the " + std::to_string(16 * c.width) + " channels of the first convolution");
   usage(c.ema_decay >= 0 && c.ema_decay < 1, "--ema-decay must be in [0, 1)");
   // The average is not saved in a checkpoint: a resumed run would restart it.
   usage(c.ema_decay == 0 || (c.checkpoint.empty() && c.resume.empty()),

@@ -66,7 +66,12 @@ TEST_CASE("the epsilon-3 recipes target epsilon 3 at delta 1e-5 with the PLD acc
     REQUIRE(o.target_epsilon == 3.0);
     REQUIRE(o.delta == 1e-5);
     REQUIRE(o.accountant == "pld");
+    // Tramer & Boneh's linear model on ScatterNet features, normalised by GroupNorm.
+    REQUIRE(r.model == "scatter-linear");
+    REQUIRE(r.groups > 0);
+    REQUIRE(81 % r.groups == 0);
     REQUIRE(o.model == r.model);
+    REQUIRE(o.groups == r.groups);
     REQUIRE(o.batch_size == r.batch_size);
     REQUIRE(o.epochs == r.epochs);
     REQUIRE(o.lr == r.lr);
@@ -103,6 +108,12 @@ TEST_CASE("an unknown recipe or model option is refused naming the flag", "[apps
   REQUIRE(refusal({"--model", "resnet"}).find("--model") != std::string::npos);
   REQUIRE(refusal({"--width", "2"}).find("tanh-cnn") != std::string::npos);  // the tutorial's model has no width
   REQUIRE(refusal({"--model", "tanh-cnn", "--groups", "5"}).find("--groups") != std::string::npos);
+  REQUIRE(refusal({"--groups", "3"}).find("--groups") != std::string::npos);  // SampleConvNet has no GroupNorm
+  // scatter-linear normalises the 81 scattering channels: its groups divide 81, and it has no width.
+  REQUIRE(parsed({"--model", "scatter-linear", "--groups", "27"}).groups == 27);
+  REQUIRE(parsed({"--model", "scatter-linear", "--groups", "0"}).groups == 0);
+  REQUIRE(refusal({"--model", "scatter-linear", "--groups", "16"}).find("81") != std::string::npos);
+  REQUIRE(refusal({"--model", "scatter-linear", "--width", "2"}).find("--width") != std::string::npos);
   REQUIRE(refusal({"--ema-decay", "1"}).find("--ema-decay") != std::string::npos);
   REQUIRE(refusal({"--ema-decay", "0.9", "--checkpoint", "ck.bin"}).find("--checkpoint") != std::string::npos);
 }

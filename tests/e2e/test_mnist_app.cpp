@@ -682,7 +682,8 @@ TEST_CASE("mnist_dp_ddp --recipe calibrates sigma to epsilon 3 with PLD and trai
     REQUIRE(r.status == 0);
     REQUIRE(r.out.find("Accountant: pld computes the epsilon in the log (a certified upper bound, delta 1e-05)") !=
             std::string::npos);
-    REQUIRE(r.out.find("Model: TanhCnn") != std::string::npos);
+    REQUIRE(r.out.find("scattering features (J 2, L 8): 81 x 7 x 7 per image") != std::string::npos);
+    REQUIRE(r.out.find("Model: ScatterLinear") != std::string::npos);
     const Summary s = read_summary(json);
     REQUIRE(s.top.find("\"recipe\":\"" + std::string(recipe) + "\"") != std::string::npos);
     // q = 40/200 over 4 epochs of 5 steps.
