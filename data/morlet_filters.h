@@ -13,6 +13,7 @@
 // The wavelet at scale j in [0, J) and orientation t in [0, L) is the Morlet
 //   psi_{j,t} = gabor(0.8 * 2^j, t pi / L, 3 pi / (4 * 2^j), 4 / L) - K gabor(same, xi 0),
 // with K chosen so that psi sums to 0 (zero mean: it ignores constants).
+// (Kymatio numbers the same L orientations from (L/2 - 1) pi / L down.)
 // Every filter is symmetric under x -> -x up to conjugation, so its discrete
 // Fourier transform is real: only the real part is kept.
 #include <complex>

@@ -7,6 +7,7 @@
 
 #include "veil/core/error.h"
 #include "veil/core/parallel.h"
+#include "veil/data/morlet_filters.h"
 
 namespace veil::data {
 
@@ -73,12 +74,12 @@ Scattering2d::Scattering2d(std::int64_t height, std::int64_t width, Scattering2d
   first_col_ = (pad_left_ + step - 1) / step;
   out_rows_ = (pad_top_ + height - 1) / step - first_row_ + 1;
   out_cols_ = (pad_left_ + width - 1) / step - first_col_ + 1;
-  bank_ = morlet_filter_bank(rows_, cols_, J_, L_);
+  const MorletFilterBank bank = morlet_filter_bank(rows_, cols_, J_, L_);
   psi_.resize(static_cast<std::size_t>(J_));
   for (std::int64_t r = 0; r < J_; ++r)
-    for (const std::vector<double>& psi : bank_.psi) psi_[r].push_back(at_resolution(psi, rows_, cols_, r));
+    for (const std::vector<double>& psi : bank.psi) psi_[r].push_back(at_resolution(psi, rows_, cols_, r));
   for (std::int64_t r = 0; r <= J_; ++r) {
-    phi_.push_back(at_resolution(bank_.phi, rows_, cols_, r));
+    phi_.push_back(at_resolution(bank.phi, rows_, cols_, r));
     const auto rows = static_cast<std::size_t>(rows_ >> r), cols = static_cast<std::size_t>(cols_ >> r);
     row_forward_.emplace_back(cols, FftDirection::forward);
     row_inverse_.emplace_back(cols, FftDirection::inverse);

@@ -15,20 +15,18 @@
 //
 // Computed in the Fourier domain (core/fft.h), as Kymatio's Scattering2D
 // does: the image is reflection-padded to a grid of powers of two at least
-// 2^J larger than it (32 x 32 for 28 x 28, with 2 pixels each side; Kymatio
-// pads to 36 x 36 for its mixed-radix FFT), all convolutions are circular on
+// 2^J larger than it (32 x 32 for 28 x 28, with 2 pixels each side; Kymatio,
+// whose FFTs take any size, pads to 36 x 36), all convolutions are circular on
 // that grid, and each |x * psi_j| is kept subsampled by 2^j (exact spatial
 // subsampling; the next filters see the frequencies that grid holds). The
 // outputs are the samples at multiples of 2^J on the padded grid that fall
 // inside the image: for 28 x 28 and J = 2, pixels 2, 6, ..., 26, so 7 x 7.
-#include <complex>
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "veil/core/fft.h"
 #include "veil/core/tensor.h"
-#include "veil/data/morlet_filters.h"
 #include "veil/data/tensor_dataset.h"
 
 namespace veil::data {
@@ -46,7 +44,6 @@ class Scattering2d {
   std::int64_t channels() const { return channels_; }
   std::int64_t out_height() const { return out_rows_; }
   std::int64_t out_width() const { return out_cols_; }
-  const MorletFilterBank& filters() const { return bank_; }
 
   // float32 CPU images [N, 1, H, W] or [N, H, W] -> float32 [N, K, H', W'],
   // the images in parallel.
@@ -62,7 +59,6 @@ class Scattering2d {
   std::int64_t height_, width_, J_, L_, channels_;
   std::int64_t rows_, cols_, pad_top_, pad_left_;  // the padded grid
   std::int64_t first_row_, first_col_, out_rows_, out_cols_;  // kept samples of the 2^J grid
-  MorletFilterBank bank_;
   // psi_[r][n]: wavelet n's spectrum at resolution r (r <= its scale j);
   // phi_[r]: the low-pass at resolution r <= J.
   std::vector<std::vector<std::vector<double>>> psi_;
