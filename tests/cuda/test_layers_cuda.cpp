@@ -25,6 +25,7 @@
 #include "veil/layers/losses.h"
 #include "veil/layers/pooling.h"
 #include "veil/layers/sample_conv_net.h"
+#include "veil/layers/scatter_linear.h"
 #include "veil/layers/tanh_cnn.h"
 
 using namespace veil;
@@ -67,6 +68,8 @@ std::vector<LayerCase> layer_cases() {
       {"Flatten", [] { return std::make_shared<Flatten>(); }, uniform({2, 3, 4}, 24)},
       {"Dropout", [] { return std::make_shared<Dropout>(0.3, 7); }, uniform({4, 50}, 25)},
       {"SampleConvNet", [] { return std::make_shared<SampleConvNet>(8); }, uniform({3, 1, 28, 28}, 26)},
+      {"ScatterLinear", [] { return std::make_shared<ScatterLinear>(ScatterLinearOptions{}, 10); },
+       uniform({3, 81, 7, 7}, 28)},
       {"TanhCnn with GroupNorm", [] { return std::make_shared<TanhCnn>(TanhCnnOptions{1, 2}, 9); },
        uniform({3, 1, 28, 28}, 27)},
   };
