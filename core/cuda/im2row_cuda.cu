@@ -42,63 +42,51 @@ __device__ void for_each_reader(const ImageShape& s, const Conv2dGeometry& g, st
   }
 }
 
+// Where entry `col` (ordered (c, ki, kj)) of output position p's patch sits:
+// rows [B, L, patch] (im2row) or cols [B, patch, L] (im2col).
+struct PatchLayout {
+  bool rows;
+  std::int64_t patch, positions;
+
+  __device__ std::int64_t index(std::int64_t b, std::int64_t p, std::int64_t col) const {
+    return rows ? (b * positions + p) * patch + col : (b * patch + col) * positions + p;
+  }
+};
+
+PatchLayout patch_layout(bool rows, const ImageShape& s, const Conv2dGeometry& g) {
+  return {rows, s.channels * g.kernel_h * g.kernel_w, s.out_h * s.out_w};
+}
+
+// im2row or im2col: every patch entry reads its pixel (0 outside the image).
 template <typename T>
-void im2row_typed(const Tensor& images, const Conv2dGeometry& g, const Tensor& rows) {
+void unfold_typed(const char* name, bool rows, const Tensor& images, const Conv2dGeometry& g, const Tensor& out) {
   const ImageShape s = image_shape(images, g);
-  const std::int64_t patch = s.channels * g.kernel_h * g.kernel_w, positions = s.out_h * s.out_w;
+  const PatchLayout layout = patch_layout(rows, s, g);
   const T* px = images.data<T>();
-  T* pr = rows.data<T>();
-  cuda::for_each_index("im2row", images.device(), rows.numel(), [=] __device__(std::int64_t e) {
-    const std::int64_t col = e % patch, p = (e / patch) % positions, b = e / (patch * positions);
+  T* po = out.data<T>();
+  cuda::for_each_index(name, images.device(), out.numel(), [=] __device__(std::int64_t e) {
+    const std::int64_t col = rows ? e % layout.patch : (e / layout.positions) % layout.patch;
+    const std::int64_t p = rows ? (e / layout.patch) % layout.positions : e % layout.positions;
+    const std::int64_t b = e / (layout.patch * layout.positions);
     const std::int64_t kj = col % g.kernel_w, ki = (col / g.kernel_w) % g.kernel_h, c = col / (g.kernel_w * g.kernel_h);
-    const std::int64_t pixel = tap_pixel(s, g, p / s.out_w, p % s.out_w, ki, kj);
-    pr[e] = pixel < 0 ? T(0) : px[(b * s.channels + c) * s.height * s.width + pixel];
-  });
-}
-
-template <typename T>
-void row2im_typed(const Tensor& rows, const Conv2dGeometry& g, const Tensor& images) {
-  const ImageShape s = image_shape(images, g);
-  const std::int64_t patch = s.channels * g.kernel_h * g.kernel_w, positions = s.out_h * s.out_w;
-  const T* pr = rows.data<T>();
-  T* px = images.data<T>();
-  cuda::for_each_index("row2im", images.device(), images.numel(), [=] __device__(std::int64_t e) {
-    const std::int64_t x = e % s.width, y = (e / s.width) % s.height, c = (e / (s.width * s.height)) % s.channels,
-                       b = e / (s.width * s.height * s.channels);
-    T total = T(0);
-    for_each_reader(s, g, y, x, [&](std::int64_t oy, std::int64_t ox, std::int64_t ki, std::int64_t kj) {
-      total += pr[(b * positions + oy * s.out_w + ox) * patch + (c * g.kernel_h + ki) * g.kernel_w + kj];
-    });
-    px[e] = total;
-  });
-}
-
-template <typename T>
-void im2col_typed(const Tensor& images, const Conv2dGeometry& g, const Tensor& cols) {
-  const ImageShape s = image_shape(images, g);
-  const std::int64_t patch = s.channels * g.kernel_h * g.kernel_w, positions = s.out_h * s.out_w;
-  const T* px = images.data<T>();
-  T* po = cols.data<T>();
-  cuda::for_each_index("im2col", images.device(), cols.numel(), [=] __device__(std::int64_t e) {
-    const std::int64_t p = e % positions, row = (e / positions) % patch, b = e / (positions * patch);
-    const std::int64_t kj = row % g.kernel_w, ki = (row / g.kernel_w) % g.kernel_h, c = row / (g.kernel_w * g.kernel_h);
     const std::int64_t pixel = tap_pixel(s, g, p / s.out_w, p % s.out_w, ki, kj);
     po[e] = pixel < 0 ? T(0) : px[(b * s.channels + c) * s.height * s.width + pixel];
   });
 }
 
+// row2im or col2im: each pixel sums the patch entries that read it.
 template <typename T>
-void col2im_typed(const Tensor& cols, const Conv2dGeometry& g, const Tensor& images) {
+void fold_typed(const char* name, bool rows, const Tensor& patches, const Conv2dGeometry& g, const Tensor& images) {
   const ImageShape s = image_shape(images, g);
-  const std::int64_t patch = s.channels * g.kernel_h * g.kernel_w, positions = s.out_h * s.out_w;
-  const T* pc = cols.data<T>();
+  const PatchLayout layout = patch_layout(rows, s, g);
+  const T* pp = patches.data<T>();
   T* px = images.data<T>();
-  cuda::for_each_index("col2im", images.device(), images.numel(), [=] __device__(std::int64_t e) {
+  cuda::for_each_index(name, images.device(), images.numel(), [=] __device__(std::int64_t e) {
     const std::int64_t x = e % s.width, y = (e / s.width) % s.height, c = (e / (s.width * s.height)) % s.channels,
                        b = e / (s.width * s.height * s.channels);
     T total = T(0);
     for_each_reader(s, g, y, x, [&](std::int64_t oy, std::int64_t ox, std::int64_t ki, std::int64_t kj) {
-      total += pc[(b * patch + (c * g.kernel_h + ki) * g.kernel_w + kj) * positions + oy * s.out_w + ox];
+      total += pp[layout.index(b, oy * s.out_w + ox, (c * g.kernel_h + ki) * g.kernel_w + kj)];
     });
     px[e] = total;
   });
@@ -117,16 +105,16 @@ void transpose_samples_typed(const Tensor& in, const Tensor& out) {
 }
 
 void cuda_im2row(const Tensor& images, const Conv2dGeometry& g, const Tensor& rows) {
-  dispatch_floating(images.dtype(), "im2row", [&]<typename T>() { im2row_typed<T>(images, g, rows); });
+  dispatch_floating(images.dtype(), "im2row", [&]<typename T>() { unfold_typed<T>("im2row", true, images, g, rows); });
 }
 void cuda_row2im(const Tensor& rows, const Conv2dGeometry& g, const Tensor& images) {
-  dispatch_floating(rows.dtype(), "row2im", [&]<typename T>() { row2im_typed<T>(rows, g, images); });
+  dispatch_floating(rows.dtype(), "row2im", [&]<typename T>() { fold_typed<T>("row2im", true, rows, g, images); });
 }
 void cuda_im2col(const Tensor& images, const Conv2dGeometry& g, const Tensor& cols) {
-  dispatch_floating(images.dtype(), "im2col", [&]<typename T>() { im2col_typed<T>(images, g, cols); });
+  dispatch_floating(images.dtype(), "im2col", [&]<typename T>() { unfold_typed<T>("im2col", false, images, g, cols); });
 }
 void cuda_col2im(const Tensor& cols, const Conv2dGeometry& g, const Tensor& images) {
-  dispatch_floating(cols.dtype(), "col2im", [&]<typename T>() { col2im_typed<T>(cols, g, images); });
+  dispatch_floating(cols.dtype(), "col2im", [&]<typename T>() { fold_typed<T>("col2im", false, cols, g, images); });
 }
 void cuda_transpose_samples(const Tensor& in, const Tensor& out) {
   dispatch_floating(in.dtype(), "transpose_samples", [&]<typename T>() { transpose_samples_typed<T>(in, out); });
