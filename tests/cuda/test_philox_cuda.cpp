@@ -21,18 +21,19 @@ const std::uint64_t kStream = philox_stream(PhiloxPurpose{7}, 99);
 const std::uint64_t kOffsets[] = {0, 12345, (std::uint64_t{1} << 32) + 7};
 const std::int64_t kSizes[] = {1, 3, 1001, 4099};
 
-// Runs fill on a CPU and a GPU tensor of every dtype, size and offset and
-// requires identical bits.
+// Runs fill on a CPU and a GPU copy of the same tensor, for every dtype,
+// size and offset, and requires identical bits. The tensors start empty, or
+// from random values for fills that add to what is there.
 template <typename Fill>
-void require_fills_identical(Fill fill) {
+void require_fills_identical(Fill fill, bool start_random = false) {
   const Device g = gpu();
   for (DType dtype : {DType::Float32, DType::Float64})
     for (std::uint64_t offset : kOffsets)
       for (std::int64_t n : kSizes) {
         INFO("dtype " << dtype << ", offset " << offset << ", " << n << " elements");
         const PhiloxState at{kSeed, kStream, offset, 0};
-        Tensor cpu = Tensor::empty({n}, dtype);
-        Tensor cuda = Tensor::empty({n}, dtype, g);
+        Tensor cpu = start_random ? rand({n}, 1, dtype) : Tensor::empty({n}, dtype);
+        Tensor cuda = start_random ? cpu.to(g) : Tensor::empty({n}, dtype, g);
         fill(cpu, at);
         fill(cuda, at);
         require_bitwise_agrees(cuda, cpu);
@@ -53,18 +54,8 @@ TEST_CASE("CUDA Philox normals are the CPU's bit for bit", "[cuda][philox]") {
 }
 
 TEST_CASE("CUDA DP noise is the CPU's bit for bit", "[cuda][philox]") {
-  const Device g = gpu();
-  for (DType dtype : {DType::Float32, DType::Float64})
-    for (std::uint64_t offset : kOffsets)
-      for (std::int64_t n : kSizes) {
-        INFO("dtype " << dtype << ", offset " << offset << ", " << n << " elements");
-        const PhiloxState at{kSeed, kStream, offset, 0};
-        Tensor cpu = rand({n}, 1, dtype);
-        const Tensor cuda = cpu.to(g);
-        philox_add_normal_(cpu, at, 0.75);
-        philox_add_normal_(cuda, at, 0.75);
-        require_bitwise_agrees(cuda, cpu);
-      }
+  require_fills_identical([](const Tensor& t, const PhiloxState& at) { philox_add_normal_(t, at, 0.75); },
+                          /*start_random=*/true);
 }
 
 TEST_CASE("CUDA Bernoulli masks are the CPU's bit for bit", "[cuda][philox]") {
