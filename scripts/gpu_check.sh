@@ -151,7 +151,7 @@ if all(isinstance(r, dict) for r in routes.values()):
         for kind in ("dp_", "non_dp_")
         if routes["im2row"].get(kind + "median_step_ms") and routes["cudnn"].get(kind + "median_step_ms")}
     print("convolution routes:", json.dumps(summary["conv_routes"]))
-# #12's performance goals, each with its measured figure and whether it is met
+# The GPU performance goals (README), each with its measured figure and whether it is met
 # (absent when the run that measures it did not finish).
 goals = {}
 def epoch_seconds(name):
