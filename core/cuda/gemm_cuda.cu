@@ -12,6 +12,7 @@
 
 #include "veil/core/cuda/cuda_check.h"
 #include "veil/core/cuda/cuda_context.h"
+#include "veil/core/cuda/launch.h"
 #include "veil/core/gemm.h"
 
 namespace veil {
@@ -46,10 +47,27 @@ struct RowMajorProduct {
   std::int64_t batch = 1;
 };
 
+// c = beta c (0 where beta is 0, whatever c held) for every product with an
+// empty inner dimension, as the CPU's gemm does: what cuBLAS writes for k = 0
+// is not documented, and an empty Poisson batch makes k = 0 in the summed
+// weight gradient of Linear (C = G^T A over no rows).
+template <typename T>
+void scale_products(Device device, const RowMajorProduct& p, T beta, T* c) {
+  const std::int64_t m = p.m, n = p.n, ldc = p.ldc, stride = p.stride_c;
+  cuda::for_each_index("gemm with k = 0", device, p.batch * m * n, [=] __device__(std::int64_t e) {
+    T& v = c[(e / (m * n)) * stride + (e / n % m) * ldc + e % n];
+    v = beta == T(0) ? T(0) : beta * v;
+  });
+}
+
 // c = alpha op(a) op(b) + beta c for each of p.batch row-major products.
 template <typename T>
 void row_major_gemm(Device device, const RowMajorProduct& p, T alpha, const T* a, const T* b, T beta, T* c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return;
+  if (p.k == 0) {
+    scale_products(device, p, beta, c);
+    return;
+  }
   const cublasHandle_t handle = cuda::device_context(device).cublas.get();
   const cublasOperation_t op_a = p.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = p.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const int m = as_int(p.n, "n"), n = as_int(p.m, "m"), k = as_int(p.k, "k");

@@ -1,6 +1,8 @@
 // The CUDA GEMM table (cuBLAS) against the CPU's, on random operands.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "support/cuda_agreement.h"
 #include "veil/core/gemm.h"
 
@@ -102,4 +104,34 @@ TEST_CASE("CUDA grouped_gemm_tn_rows accumulates every group's weight gradient",
     grouped_gemm_tn_rows(groups, a, b, c);
     require_agrees(cg, c, 1e-4, kFloatTol);  // sums of 700 products
   }
+}
+
+TEST_CASE("CUDA GEMMs over an empty inner dimension give beta c, 0 for beta 0, like the CPU", "[cuda][gemm]") {
+  // The summed weight gradient of an empty Poisson batch: C = G^T A over no
+  // rows. cuBLAS is not trusted with k = 0; c starts as NaN where beta is 0.
+  const Device g = gpu();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (double beta : {0.0, 2.0}) {
+    INFO("beta " << beta);
+    const auto start = [&](const Shape& shape) { return beta == 0.0 ? Tensor::full(shape, nan, DType::Float64) : rand(shape, 16); };
+    Tensor c = start({4, 3});
+    const Tensor cg = c.to(g);
+    gemm(true, false, 1.0, Tensor::zeros({0, 4}, DType::Float64, g), Tensor::zeros({0, 3}, DType::Float64, g), beta,
+         cg);
+    gemm(true, false, 1.0, Tensor::zeros({0, 4}, DType::Float64), Tensor::zeros({0, 3}, DType::Float64), beta, c);
+    require_bitwise_agrees(cg, c);
+    Tensor batch = start({3, 4, 5});
+    const Tensor batch_g = batch.to(g);
+    batched_gemm(false, false, 1.0, Tensor::zeros({3, 4, 0}, DType::Float64, g),
+                 Tensor::zeros({3, 0, 5}, DType::Float64, g), beta, batch_g);
+    batched_gemm(false, false, 1.0, Tensor::zeros({3, 4, 0}, DType::Float64), Tensor::zeros({3, 0, 5}, DType::Float64),
+                 beta, batch);
+    require_bitwise_agrees(batch_g, batch);
+  }
+  // Accumulating no rows leaves the gradient as it was.
+  Tensor dw = rand({6, 2}, 17);
+  const Tensor dw_g = dw.to(g);
+  grouped_gemm_tn_rows(3, Tensor::zeros({0, 6}, DType::Float64, g), Tensor::zeros({0, 6}, DType::Float64, g), dw_g);
+  grouped_gemm_tn_rows(3, Tensor::zeros({0, 6}, DType::Float64), Tensor::zeros({0, 6}, DType::Float64), dw);
+  require_bitwise_agrees(dw_g, dw);
 }

@@ -165,3 +165,22 @@ TEST_CASE("Losses on the GPU match the CPU: values and gradients", "[cuda][layer
     }
   }
 }
+
+TEST_CASE("Linear and Conv2d on an empty GPU batch give zero weight gradients, as on the CPU", "[cuda][layers]") {
+  // A Poisson step may draw no example: the summed gradients are GEMMs over
+  // no rows and must come out as zeros, not as what the memory held.
+  const Device g = gpu();
+  Linear linear(5, 3, 9);
+  linear.to(g);
+  sum(linear(Tensor::zeros({0, 5}, DType::Float32, g))).backward();
+  require_bitwise_agrees(linear.weight().grad(), Tensor::zeros({3, 5}));
+  linear.zero_grad();
+  linear.set_per_sample({GradSampleMode::Ghost, LossReduction::Sum});
+  sum(linear(Tensor::zeros({0, 5}, DType::Float32, g))).backward();
+  linear.accumulate_weighted_grads({Tensor::zeros({0}, DType::Float64, g), Tensor::zeros({0}, DType::Float64, g)});
+  require_bitwise_agrees(linear.weight().grad(), Tensor::zeros({3, 5}));
+  Conv2d conv(2, 3, 3, 1);
+  conv.to(g);
+  sum(conv(Tensor::zeros({0, 2, 5, 5}, DType::Float32, g))).backward();
+  require_bitwise_agrees(conv.weight().grad(), Tensor::zeros({3, 2, 3, 3}));
+}
