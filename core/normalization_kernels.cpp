@@ -25,6 +25,13 @@ void check_rows(const Tensor& t, std::int64_t rows) {
       << "tensor " << t.shape() << " is not " << rows << " contiguous rows";
 }
 
+// A kernel reads `t` beside the data: on another device it would read a
+// pointer of the wrong memory (a module left on the CPU for a GPU input).
+void check_device(const Tensor& t, const Tensor& data, const char* what) {
+  VEIL_CHECK(t.device() == data.device()) << "normalisation " << what << " on " << t.device() << " for data on "
+                                          << data.device() << ": move the module to the data's device";
+}
+
 }  // namespace
 
 RowStats normalize_rows(const Tensor& x, std::int64_t rows, double eps) {
@@ -45,6 +52,8 @@ Tensor normalize_rows_backward(const Tensor& gx_hat, const RowStats& stats, std:
 
 Tensor apply_affine(const Tensor& x_in, const Tensor& gamma, const Tensor& beta, const AffineLayout& layout) {
   const Tensor x = x_in.contiguous();
+  check_device(gamma, x, "weight");
+  if (beta.defined()) check_device(beta, x, "bias");
   VEIL_ASSERT(x.numel() == layout.batch * layout.outer * layout.features * layout.inner &&
               gamma.numel() == layout.features && (!beta.defined() || beta.numel() == layout.features))
       << "affine over " << x.shape() << " with " << gamma.numel() << " features";
@@ -67,6 +76,8 @@ AffineGradSamples affine_grad_samples(const Tensor& g_in, const Tensor& x_hat, c
 
 void update_running_stats(const RowStats& batch_stats, std::int64_t count, double momentum, const Tensor& running_mean,
                           const Tensor& running_var) {
+  check_device(running_mean, batch_stats.mean, "running mean");
+  check_device(running_var, batch_stats.mean, "running variance");
   const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
   normalization_kernels(running_mean.device())
       .update_running_stats(batch_stats.mean, batch_stats.var, momentum, unbias, running_mean, running_var);

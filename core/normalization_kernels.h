@@ -73,6 +73,7 @@ RowStats normalize_rows(const Tensor& x, std::int64_t rows, double eps);
 Tensor normalize_rows_backward(const Tensor& gx_hat, const RowStats& stats, std::int64_t rows);
 
 // x * gamma[k] (+ beta[k] when beta is defined), a new tensor shaped like x.
+// gamma and beta must be on x's device (an error names both otherwise).
 Tensor apply_affine(const Tensor& x, const Tensor& gamma, const Tensor& beta, const AffineLayout& layout);
 
 // Per-example affine gradients, each [B, K] (see the table above).
@@ -82,7 +83,8 @@ struct AffineGradSamples {
 AffineGradSamples affine_grad_samples(const Tensor& g, const Tensor& x_hat, const AffineLayout& layout);
 
 // BatchNorm2d's statistics: the running update after a training batch of
-// `count` values per channel (in place), and the eval-mode affine map.
+// `count` values per channel (in place; the running statistics on the batch
+// statistics' device), and the eval-mode affine map.
 void update_running_stats(const RowStats& batch_stats, std::int64_t count, double momentum, const Tensor& running_mean,
                           const Tensor& running_var);
 struct ChannelAffine {

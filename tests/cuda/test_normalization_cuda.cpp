@@ -55,3 +55,18 @@ TEST_CASE("CUDA running statistics and their eval-mode affine map agree with the
   require_agrees(cuda.scale, cpu.scale, 1e-6, 1e-6);
   require_agrees(cuda.shift, cpu.shift, 1e-6, 1e-6);
 }
+
+TEST_CASE("CUDA normalisation refuses a weight or running statistics left on the CPU", "[cuda][normalization]") {
+  // A module not moved to the GPU: the kernel would read CPU pointers.
+  const Device g = gpu();
+  const Tensor x = rand({2, 3, 4}, 10, DType::Float32).to(g);
+  const Tensor weight = rand({3}, 11, DType::Float32);
+  const AffineLayout layout{2, 1, 3, 4};
+  REQUIRE_THAT(error_message([&] { apply_affine(x, weight, Tensor(), layout); }),
+               Catch::Contains("normalisation weight on cpu for data on cuda:0"));
+  REQUIRE_THAT(error_message([&] { apply_affine(x, weight.to(g), weight, layout); }),
+               Catch::Contains("normalisation bias on cpu for data on cuda:0"));
+  const RowStats stats = normalize_rows(x, 2, 1e-5);
+  REQUIRE_THAT(error_message([&] { update_running_stats(stats, 12, 0.1, Tensor::zeros({2}), Tensor::ones({2})); }),
+               Catch::Contains("normalisation running mean on cpu for data on cuda:0"));
+}
