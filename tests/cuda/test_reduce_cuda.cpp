@@ -36,3 +36,15 @@ TEST_CASE("CUDA argmax finds the first maximum like the CPU", "[cuda][reduce]") 
   const Tensor labels = Tensor::from_vector<std::int64_t>({3, 9, 9, 1}, {2, 2});
   require_bitwise_agrees(argmax_kernel(labels.to(g), 1), argmax_kernel(labels, 1));
 }
+
+TEST_CASE("CUDA sums over empty dimensions are zeros, like the CPU's", "[cuda][reduce]") {
+  const Device g = gpu();
+  // Many columns of no rows (the bias gradient of an empty batch), a few
+  // rows of no columns, and an empty result.
+  for (const Shape& shape : std::vector<Shape>{{0, 300}, {5, 0}, {0, 3}}) {
+    INFO("shape " << shape[0] << "x" << shape[1]);
+    const Tensor x = Tensor::zeros(shape, DType::Float32);
+    for (int dim : {0, 1}) require_bitwise_agrees(sum_kernel(x.to(g), {dim}, false), sum_kernel(x, {dim}, false));
+    require_bitwise_agrees(sum_kernel(x.to(g), {0, 1}, false), sum_kernel(x, {0, 1}, false));
+  }
+}

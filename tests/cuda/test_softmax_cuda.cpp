@@ -47,3 +47,15 @@ TEST_CASE("CUDA cross_entropy names a label outside the classes at the next host
   REQUIRE(std::isnan(forward.loss.item()));  // raised and cleared; the loss of a bad batch is NaN
   REQUIRE_NOTHROW(cross_entropy_kernel(logits.slice(0, 0, 1), labels.slice(0, 0, 1), 1.0).loss.item());
 }
+
+TEST_CASE("CUDA cross_entropy of an empty batch is 0 with an empty gradient, like the CPU's", "[cuda][softmax]") {
+  // A Poisson step may draw no example.
+  const Device g = gpu();
+  const Tensor logits = Tensor::zeros({0, 10}, DType::Float32);
+  const Tensor labels = Tensor::zeros({0}, DType::Int64);
+  const CrossEntropyForward cpu = cross_entropy_kernel(logits, labels, 1.0);
+  const CrossEntropyForward cuda = cross_entropy_kernel(logits.to(g), labels.to(g), 1.0);
+  require_bitwise_agrees(cuda.loss, cpu.loss);
+  REQUIRE(cuda.probs.shape() == Shape{0, 10});
+  REQUIRE(cross_entropy_backward_kernel(cuda.probs, labels.to(g), 1.0).shape() == Shape{0, 10});
+}
