@@ -2,8 +2,9 @@
 // Note [Host reads]
 // A host read hands tensor values to host code: Tensor::to_vector (and so
 // Tensor::item, which goes through it) and every copy from a GPU to the CPU.
-// On a GPU it waits for all the work queued before it, so inside a training
-// step it would stall the device; a step reads nothing, and the app reads
+// On a GPU it waits for all the work queued before it (Note [Watched device
+// waits], core/device_waits.h), so inside a training step it would stall
+// the device; a step reads nothing, and the app reads
 // the loss when it prints it. Every host read passes through
 // note_host_read(), which
 // - counts it, for tests that require a step to make none. CPU tensors'

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "veil/core/error.h"
-#include "veil/distributed/poll_backoff.h"
+#include "veil/core/poll_backoff.h"
 
 namespace veil::distributed {
 

@@ -9,7 +9,7 @@
 #include "veil/core/cuda/cuda_check.h"
 #include "veil/core/error.h"
 #include "veil/distributed/launch.h"
-#include "veil/distributed/poll_backoff.h"
+#include "veil/core/poll_backoff.h"
 
 namespace veil::distributed {
 

@@ -4,6 +4,7 @@
 // (Note [Pinned staging]), to the host synchronously.
 #include "veil/core/copy.h"
 #include "veil/core/cuda/launch.h"
+#include "veil/core/cuda/stream_wait.h"
 #include "veil/core/cuda/strided_view.h"
 
 namespace veil {
@@ -54,7 +55,10 @@ void copy_host_device(const Tensor& src, const Tensor& dst) {
   }
   const cudaMemcpyKind kind = dst.device().is_cuda() ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost;
   // Synchronous on the device's stream: the host reads its buffer right after.
+  // The queued work is waited for first, watched (Note [Watched device
+  // waits]): a copy to pageable memory would block inside the driver.
   const cudaStream_t stream = cuda::stream_for(gpu);
+  cuda::wait_for_stream(gpu, stream);
   VEIL_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes, kind, stream));
   VEIL_CUDA_CHECK(cudaStreamSynchronize(stream));
 }

@@ -6,6 +6,7 @@
 
 #include "veil/core/cuda/cuda_check.h"
 #include "veil/core/cuda/cuda_context.h"
+#include "veil/core/cuda/stream_wait.h"
 #include "veil/core/device_runtime.h"
 
 namespace veil::cuda {
@@ -53,7 +54,7 @@ DeviceContext& device_context(Device device) {
   return *context;
 }
 
-void synchronize(Device device) { VEIL_CUDA_CHECK(cudaStreamSynchronize(stream_for(device))); }
+void synchronize(Device device) { wait_for_stream(device, stream_for(device)); }
 
 }  // namespace veil::cuda
 

@@ -1,8 +1,8 @@
-#include "veil/distributed/poll_backoff.h"
+#include "veil/core/poll_backoff.h"
 
 #include <thread>
 
-namespace veil::distributed {
+namespace veil {
 
 void PollBackoff::pause() {
   if (++polls_ <= 256) return;
@@ -13,4 +13,4 @@ double PollBackoff::waited_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
-}  // namespace veil::distributed
+}  // namespace veil

@@ -1,6 +1,8 @@
 #pragma once
-// How a rank waits for its peers in a collective: poll, and between polls
-// pause for longer and longer.
+// How the host waits for something that may never come (a peer rank in a
+// collective, a GPU whose queued work waits for one; Note [Watched device
+// waits] in core/device_waits.h): poll, and between polls pause for longer
+// and longer.
 //
 // A few hundred polls back to back first (a collective between ranks in step
 // completes in microseconds), then short sleeps, which leave the core to the
@@ -11,7 +13,7 @@
 // that late is computing, stuck or dead.
 #include <chrono>
 
-namespace veil::distributed {
+namespace veil {
 
 class PollBackoff {
  public:
@@ -25,4 +27,4 @@ class PollBackoff {
   int polls_ = 0;
 };
 
-}  // namespace veil::distributed
+}  // namespace veil
