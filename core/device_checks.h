@@ -6,8 +6,8 @@
 // On the CPU a check reads the values where they are and throws at once. On
 // a GPU, throwing at once would mean copying the values back and waiting for
 // the device (Note [Host reads]). Instead the check's kernels record the
-// first failing element (lowest index, so the report is deterministic) in
-// the device's failure slot, which holds one failure: the first recorded
+// first failing element (lowest index, so the report is deterministic) and
+// the number of failing elements in the device's failure slot, which holds one failure: the first recorded
 // since the last raise. The failure is raised as veil::Error, with the same
 // message the CPU gives, at the next host read of a tensor on that device
 // (when the app reads the loss, at the latest) or at
@@ -22,11 +22,15 @@
 namespace veil {
 
 // What a failed check reports: the flat position of the first bad element,
-// its value and the limit it was checked against (0 where there is none).
+// its value, the limit it was checked against (0 where there is none), how
+// many elements failed, and the length of the checked tensor's rows (its
+// last dimension, 1 for a scalar) so that a message can name row and column.
 struct CheckFailure {
   std::int64_t index = 0;
   double value = 0;
   std::int64_t limit = 0;
+  std::int64_t count = 1;
+  std::int64_t row_length = 1;
 };
 
 // One kind of check, with the sentence its failure raises. Define each as a
@@ -50,10 +54,10 @@ class DeviceCheck {
 
 struct CheckKernels {
   // The first i with indices[i] outside [0, limit) fails `check` with
-  // (i, indices[i], limit). indices: contiguous int64.
+  // (i, indices[i], limit, number of such i). indices: contiguous int64.
   void (*indices_in_range)(const Tensor& indices, std::int64_t limit, const DeviceCheck& check) = nullptr;
   // The first i with values[i] NaN or infinite fails `check` with
-  // (i, values[i], 0). values: contiguous float64.
+  // (i, values[i], 0, number of such i). values: contiguous float64.
   void (*all_finite)(const Tensor& values, const DeviceCheck& check) = nullptr;
   // Raises (and clears) the failure recorded on `device`, if any. Reads only
   // what is already on the host: call it after the device's stream has

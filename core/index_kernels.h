@@ -8,11 +8,13 @@ namespace veil {
 
 struct IndexKernels {
   // Viewing contiguous src as [R, W] and out as [N, W]: out[i] =
-  // src[indices[i]] for int64 indices (contiguous, N of them); throws for
-  // an index outside [0, R). Any dtype.
+  // src[indices[i]] for int64 indices (contiguous, N of them), already
+  // checked to lie in [0, R). On a GPU that check's failure may still be
+  // pending (Note [Deferred device errors]): the row of a bad index is 0.
+  // Any dtype.
   void (*gather_rows)(const Tensor& src, const Tensor& indices, const Tensor& out) = nullptr;
-  // The adjoint, accumulating: out[indices[i]] += src[i] in index order
-  // (indices already checked). Float32/float64.
+  // The adjoint, accumulating: out[indices[i]] += src[i] in index order;
+  // on a GPU a bad index adds nothing. Float32/float64.
   void (*scatter_add_rows)(const Tensor& src, const Tensor& indices, const Tensor& out) = nullptr;
 };
 
@@ -20,7 +22,9 @@ struct IndexKernels {
 const IndexKernels& index_kernels(Device device);
 
 // a [R, ...] indexed along dim 0 by int64 indices of any shape: out has
-// shape indices.shape() + a.shape()[1:].
+// shape indices.shape() + a.shape()[1:]. An index outside [0, R) fails,
+// naming it, at once on the CPU and at the next host read on a GPU (Note
+// [Deferred device errors]).
 Tensor index_select_kernel(const Tensor& a, const Tensor& indices);
 // Its adjoint: a zero tensor of a_shape with each row g[i] added at
 // indices[i].

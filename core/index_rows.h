@@ -2,7 +2,10 @@
 // Row lookups and scatter-adds by int64 index (the embedding table's
 // kernels), dispatched on the tensors' device (Note [Kernel tables]).
 //
-// Shapes: table [V, D]; indices int64 [N] or [B, T], each in [0, V);
+// Shapes: table [V, D]; indices int64 [N] or [B, T], each in [0, V)
+// (checked by the caller; on a GPU the check's failure may still be
+// pending, Note [Deferred device errors]: a bad index's row gathers as 0 and
+// scatters nowhere);
 // rows [N, D] or [B, T, D]; coefficients float64 [B]. A coefficient of
 // exactly 0 skips its example (its rows may be NaN or inf). Operands
 // contiguous, on one device.
@@ -11,8 +14,6 @@
 namespace veil {
 
 struct IndexRowsKernels {
-  // The flat position of the first index outside [0, limit), or -1.
-  std::int64_t (*find_out_of_range)(const Tensor& indices, std::int64_t limit) = nullptr;
   // out [N, D] = table[indices[n]].
   void (*gather_rows)(const Tensor& table, const Tensor& indices, const Tensor& out) = nullptr;
   // table [V, D] += c_i rows[i, t] at row indices[i, t], for indices [B, T]

@@ -1,13 +1,29 @@
 #include "veil/layers/embedding.h"
 
 #include <sstream>
+#include <string>
 
 #include "veil/autograd/node.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/device_checks.h"
 #include "veil/core/index_rows.h"
 #include "veil/layers/per_sample_math.h"
 
 namespace veil {
+
+namespace {
+
+// Immediate on the CPU, deferred on a GPU (Note [Deferred device errors]),
+// where meanwhile the rows of bad indices read 0 and get no gradient.
+const DeviceCheck kIndexInRange([](const CheckFailure& f) {
+  std::string message = "Embedding: index " + std::to_string(static_cast<std::int64_t>(f.value)) + " (example " +
+                        std::to_string(f.index / f.row_length) + ", position " + std::to_string(f.index % f.row_length) +
+                        ") is outside [0, " + std::to_string(f.limit) + ")";
+  if (f.count > 1) message += "; " + std::to_string(f.count) + " indices are outside in all";
+  return message;
+});
+
+}  // namespace
 
 // indices [B, T] and g [B, T, D] (g already scaled to per-example losses).
 struct Embedding::Record : PerSampleRecord {
@@ -48,11 +64,8 @@ Tensor Embedding::forward(const Tensor& indices) {
   const Tensor idx = indices.contiguous();
   const std::int64_t batch = idx.size(0), positions = idx.dim() == 2 ? idx.size(1) : 1;
   const std::int64_t dim = embedding_dim_;
-  const std::int64_t bad = kernels.find_out_of_range(idx, num_embeddings_);
-  VEIL_CHECK(bad < 0) << describe() << ": index "
-                      << static_cast<std::int64_t>(idx.reshape({-1}).slice(0, bad, bad + 1).to(Device::cpu()).item())
-                      << " (example " << bad / positions << ", position " << bad % positions << ") is outside [0, "
-                      << num_embeddings_ << ")";
+  const Tensor idx2 = idx.reshape({batch, positions});
+  check_indices_in_range(idx2, num_embeddings_, kIndexInRange);
 
   Shape out_shape = idx.shape();
   out_shape.push_back(dim);
@@ -60,7 +73,6 @@ Tensor Embedding::forward(const Tensor& indices) {
   kernels.gather_rows(weight_.detach(), idx, y);
 
   const PerSampleConfig config = per_sample_config();
-  const Tensor idx2 = idx.reshape({batch, positions});
   auto backward = [=, this](const Tensor& grad) {
     const Tensor g = grad.contiguous().reshape({batch, positions, dim});
     std::vector<Tensor> grads(2);  // indices get none

@@ -2,7 +2,9 @@
 // Embedding: a lookup table of num_embeddings rows of size D.
 //
 // Shapes: indices int64 [B] or [B, T], each in [0, V) with
-// V = num_embeddings; weight [V, D] initialised N(0, 1) as PyTorch;
+// V = num_embeddings (an index outside fails naming it, example and
+// position: at once on the CPU, at the next host read on a GPU, Note
+// [Deferred device errors]); weight [V, D] initialised N(0, 1) as PyTorch;
 // y [B, D] or [B, T, D] with y[b, t] = weight[indices[b, t]]. Indices get no
 // gradient.
 //

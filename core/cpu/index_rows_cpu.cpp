@@ -20,13 +20,6 @@ void add_rows_at(T* table, const std::int64_t* indices, const T* rows, std::int6
   }
 }
 
-std::int64_t cpu_find_out_of_range(const Tensor& indices, std::int64_t limit) {
-  const std::int64_t* pi = indices.data<std::int64_t>();
-  for (std::int64_t k = 0; k < indices.numel(); ++k)
-    if (pi[k] < 0 || pi[k] >= limit) return k;
-  return -1;
-}
-
 void cpu_gather_rows(const Tensor& table, const Tensor& indices, const Tensor& out) {
   const std::int64_t count = indices.numel(), dim = table.size(1);
   const std::int64_t* pi = indices.data<std::int64_t>();
@@ -98,7 +91,7 @@ void cpu_scattered_sq_norms(const Tensor& indices, const Tensor& rows, const Ten
 }  // namespace
 
 const IndexRowsKernels& cpu_index_rows_kernels() {
-  static const IndexRowsKernels kernels{cpu_find_out_of_range, cpu_gather_rows, cpu_scatter_add_rows,
+  static const IndexRowsKernels kernels{cpu_gather_rows, cpu_scatter_add_rows,
                                         cpu_scatter_add_per_sample, cpu_scattered_sq_norms};
   return kernels;
 }

@@ -1,33 +1,32 @@
 // The CUDA index-rows table (Note [Kernel tables]): the embedding table's
 // kernels. Scatter-adds give every table element to one thread, which adds
 // the rows in the CPU's order (Note [Deterministic GPU sums] in
-// core/cuda/launch.h), so two examples hitting one row never race.
-#include "veil/core/cuda/index_check.h"
+// core/cuda/launch.h), so two examples hitting one row never race. An
+// index outside the table (its check's failure still pending) gathers 0 and
+// scatters nowhere.
 #include "veil/core/cuda/launch.h"
 #include "veil/core/index_rows.h"
 
 namespace veil {
 namespace {
 
-std::int64_t cuda_find_out_of_range(const Tensor& indices, std::int64_t limit) {
-  return cuda::first_index_outside(indices, limit);
-}
-
 template <typename T>
 void gather_rows_typed(const Tensor& table, const Tensor& indices, const Tensor& out) {
-  const std::int64_t dim = table.size(1);
+  const std::int64_t rows = table.size(0), dim = table.size(1);
   const std::int64_t* pi = indices.data<std::int64_t>();
   const T* pw = table.data<T>();
   T* py = out.data<T>();
-  cuda::for_each_index("gather_rows", table.device(), indices.numel() * dim,
-                       [=] __device__(std::int64_t e) { py[e] = pw[pi[e / dim] * dim + e % dim]; });
+  cuda::for_each_index("gather_rows", table.device(), indices.numel() * dim, [=] __device__(std::int64_t e) {
+    const std::int64_t row = pi[e / dim];
+    py[e] = row >= 0 && row < rows ? pw[row * dim + e % dim] : T(0);
+  });
 }
 
 // Column j of the table collects its entries of every row in order, so only
 // one thread writes each table element.
 template <typename T>
 void scatter_add_rows_typed(const Tensor& indices, const Tensor& rows, const Tensor& coeffs, const Tensor& table) {
-  const std::int64_t batch = indices.size(0), t = indices.size(1), dim = table.size(1);
+  const std::int64_t batch = indices.size(0), t = indices.size(1), v = table.size(0), dim = table.size(1);
   const std::int64_t* pi = indices.data<std::int64_t>();
   const T* pg = rows.data<T>();
   const double* c = coeffs.defined() ? coeffs.data<double>() : nullptr;
@@ -36,7 +35,10 @@ void scatter_add_rows_typed(const Tensor& indices, const Tensor& rows, const Ten
     for (std::int64_t i = 0; i < batch; ++i) {
       if (c != nullptr && c[i] == 0.0) continue;  // a dropped example, possibly non-finite
       const T scale = c != nullptr ? static_cast<T>(c[i]) : T(1);
-      for (std::int64_t p = 0; p < t; ++p) pw[pi[i * t + p] * dim + j] += scale * pg[(i * t + p) * dim + j];
+      for (std::int64_t p = 0; p < t; ++p) {
+        const std::int64_t row = pi[i * t + p];
+        if (row >= 0 && row < v) pw[row * dim + j] += scale * pg[(i * t + p) * dim + j];
+      }
     }
   });
 }
@@ -49,7 +51,10 @@ void scatter_add_per_sample_typed(const Tensor& indices, const Tensor& rows, con
   T* pw = out.data<T>();
   cuda::for_each_index("scatter_add_per_sample", out.device(), batch * d, [=] __device__(std::int64_t e) {
     const std::int64_t i = e / d, j = e % d;
-    for (std::int64_t p = 0; p < t; ++p) pw[(i * v + pi[i * t + p]) * d + j] += pg[(i * t + p) * d + j];
+    for (std::int64_t p = 0; p < t; ++p) {
+      const std::int64_t row = pi[i * t + p];
+      if (row >= 0 && row < v) pw[(i * v + row) * d + j] += pg[(i * t + p) * d + j];
+    }
   });
 }
 
@@ -99,8 +104,8 @@ void cuda_scattered_sq_norms(const Tensor& indices, const Tensor& rows, const Te
 }  // namespace
 
 const IndexRowsKernels& cuda_index_rows_kernels() {
-  static const IndexRowsKernels kernels{cuda_find_out_of_range, cuda_gather_rows, cuda_scatter_add_rows,
-                                        cuda_scatter_add_per_sample, cuda_scattered_sq_norms};
+  static const IndexRowsKernels kernels{cuda_gather_rows, cuda_scatter_add_rows, cuda_scatter_add_per_sample,
+                                        cuda_scattered_sq_norms};
   return kernels;
 }
 

@@ -37,6 +37,28 @@ TEST_CASE("CPU device checks throw at once, naming the first bad element", "[dev
   CHECK_NOTHROW(raise_device_failures(Device::cpu()));  // nothing is ever deferred on the CPU
 }
 
+TEST_CASE("A failed check counts its bad elements and knows the row length", "[device_checks]") {
+  CheckFailure seen;
+  static CheckFailure* last = nullptr;
+  last = &seen;
+  static const DeviceCheck recording([](const CheckFailure& f) {
+    *last = f;
+    return std::string("recorded");
+  });
+  const Tensor bad = Tensor::from_vector<std::int64_t>({0, 7, 1, -2, 9, 2}, {2, 3});
+  CHECK_THROWS_WITH(check_indices_in_range(bad, 3, recording), "recorded");
+  CHECK(seen.index == 1);
+  CHECK(seen.value == 7);
+  CHECK(seen.limit == 3);
+  CHECK(seen.count == 3);
+  CHECK(seen.row_length == 3);
+  const Tensor values = Tensor::from_vector<double>({1.0, NAN, 2.0, NAN}, {4});
+  CHECK_THROWS_WITH(check_all_finite(values, recording), "recorded");
+  CHECK(seen.index == 1);
+  CHECK(seen.count == 2);
+  CHECK(seen.row_length == 4);
+}
+
 TEST_CASE("host reads are counted where values reach the host", "[device_checks][host_reads]") {
   const Tensor t = Tensor::from_vector<double>({1.0, 2.0}, {2});
   std::uint64_t before = host_read_count();

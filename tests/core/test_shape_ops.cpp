@@ -85,6 +85,14 @@ TEST_CASE("index_select gathers rows, with repeats and multi-dimensional indices
   REQUIRE(index_select(table, strided_idx).to_vector<float>() == std::vector<float>{10, 11, 20, 21});
 }
 
+TEST_CASE("index_select names an index outside the rows and counts them", "[shape]") {
+  const Tensor table = Tensor::from_vector<float>({0, 1, 10, 11}, {2, 2});
+  REQUIRE_THROWS_WITH(index_select_kernel(table, Tensor::from_vector<std::int64_t>({1, 2, 0}, {3})),
+                      "index 2 out of range for 2 rows");
+  REQUIRE_THROWS_WITH(index_select_kernel(table, Tensor::from_vector<std::int64_t>({-1, 0, 5}, {3})),
+                      "index -1 out of range for 2 rows (2 indices out of range in all)");
+}
+
 TEST_CASE("index_select rejects bad indices", "[shape][errors]") {
   const Tensor table = Tensor::zeros({4, 2});
   REQUIRE_THAT(error_message([&] { index_select(table, Tensor::from_vector<std::int64_t>({0, 4}, {2})); }),

@@ -20,6 +20,10 @@ const DeviceCheck kRange([](const CheckFailure& f) {
   return "value " + std::to_string(static_cast<std::int64_t>(f.value)) + " at " + std::to_string(f.index) +
          " is outside [0, " + std::to_string(f.limit) + ")";
 });
+const DeviceCheck kCounted([](const CheckFailure& f) {
+  return "row " + std::to_string(f.index / f.row_length) + ", column " + std::to_string(f.index % f.row_length) +
+         ": " + std::to_string(f.count) + " bad";
+});
 const DeviceCheck kFinite([](const CheckFailure& f) {
   return "element " + std::to_string(f.index) + (std::isnan(f.value) ? " is NaN" : " is infinite");
 });
@@ -48,4 +52,20 @@ TEST_CASE("CUDA checks defer their failure to the next host read", "[cuda][devic
   REQUIRE_NOTHROW(raise_device_failures(g));
   REQUIRE_NOTHROW(check_all_finite(Tensor::ones({7}, DType::Float64, g), kFinite));
   REQUIRE_NOTHROW(raise_device_failures(g));
+}
+
+TEST_CASE("CUDA checks count the bad elements and know the row length", "[cuda][device_checks]") {
+  const Device g = gpu();
+  std::vector<std::int64_t> indices(3 * 1000, 0);
+  indices[1000 + 17] = 5;
+  indices[2000 + 3] = -1;
+  indices[2999] = 8;
+  const Tensor idx = Tensor::from_vector<std::int64_t>(indices, {3, 1000}).to(g);
+  REQUIRE_NOTHROW(check_indices_in_range(idx, 5, kCounted));
+  REQUIRE_THROWS_WITH(raise_device_failures(g), "row 1, column 17: 3 bad");
+  std::vector<double> values(10, 0.0);
+  values[4] = NAN;
+  values[9] = INFINITY;
+  REQUIRE_NOTHROW(check_all_finite(Tensor::from_vector<double>(values, {10}).to(g), kCounted));
+  REQUIRE_THROWS_WITH(raise_device_failures(g), "row 0, column 4: 2 bad");
 }

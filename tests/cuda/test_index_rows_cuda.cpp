@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include "support/cuda_agreement.h"
+#include "veil/autograd/ops.h"
+#include "veil/core/host_reads.h"
 #include "veil/core/index_rows.h"
+#include "veil/layers/embedding.h"
 
 using namespace veil;
 using namespace veil::testing;
@@ -20,14 +23,38 @@ Tensor indices_with_repeats(const Shape& shape, std::int64_t limit) {
 
 }  // namespace
 
-TEST_CASE("CUDA find_out_of_range finds the first bad index", "[cuda][index_rows]") {
+TEST_CASE("CUDA Embedding raises a bad index at the next host read and reads nothing back", "[cuda][index_rows]") {
   const Device g = gpu();
-  const Tensor ok = indices_with_repeats({5, 6}, 10);
-  REQUIRE(index_rows_kernels(g).find_out_of_range(ok.to(g), 10) == -1);
-  std::vector<std::int64_t> bad = ok.to_vector<std::int64_t>();
-  bad[17] = 10;
-  bad[23] = -1;
-  REQUIRE(index_rows_kernels(g).find_out_of_range(Tensor::from_vector<std::int64_t>(bad, {5, 6}).to(g), 10) == 17);
+  Embedding layer(5, 2, 1);
+  layer.to(g);
+  const Tensor good = Tensor::from_vector<std::int64_t>({0, 4, 2, 1}, {2, 2}).to(g);
+  const Tensor bad = Tensor::from_vector<std::int64_t>({0, 4, 2, 6, 9, 1}, {3, 2}).to(g);
+  std::uint64_t before = host_read_count();
+  const Tensor y = layer(good);
+  REQUIRE(host_read_count() == before);
+  require_bitwise_agrees(y, index_select(layer.weight().to(Device::cpu()), good.to(Device::cpu())));
+
+  before = host_read_count();
+  Tensor rows;
+  REQUIRE_NOTHROW(rows = layer(bad));
+  REQUIRE(host_read_count() == before);
+  REQUIRE_THROWS_WITH(rows.to(Device::cpu()), "Embedding: index 6 (example 1, position 1) is outside [0, 5); 2 "
+                                              "indices are outside in all");
+  const std::vector<float> got = on_cpu(rows).to_vector<float>();
+  REQUIRE(got[6] == 0.0f);  // the bad index's row reads 0 meanwhile
+  REQUIRE(got[8] == 0.0f);
+}
+
+TEST_CASE("CUDA scatters skip an index outside the table while its error is pending", "[cuda][index_rows]") {
+  const Device g = gpu();
+  const Tensor idx = Tensor::from_vector<std::int64_t>({0, 7, -1, 1}, {2, 2}).to(g);
+  const Tensor rows = Tensor::ones({2, 2, 3}, DType::Float32, g);
+  const Tensor table = Tensor::zeros({2, 3}, DType::Float32, g);
+  index_rows_kernels(g).scatter_add_rows(idx, rows, Tensor(), table);
+  REQUIRE(on_cpu(table).to_vector<float>() == std::vector<float>{1, 1, 1, 1, 1, 1});
+  const Tensor per_sample = Tensor::zeros({2, 2, 3}, DType::Float32, g);
+  index_rows_kernels(g).scatter_add_per_sample(idx, rows, per_sample);
+  REQUIRE(on_cpu(per_sample).to_vector<float>() == std::vector<float>{1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1});
 }
 
 TEST_CASE("CUDA gather and scatter-add of rows agree with the CPU", "[cuda][index_rows]") {

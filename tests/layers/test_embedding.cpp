@@ -4,6 +4,7 @@
 #include "support/module_gradcheck.h"
 #include "support/per_sample_check.h"
 #include "veil/core/compare.h"
+#include "veil/core/host_reads.h"
 #include "veil/autograd/ops.h"
 #include "veil/layers/embedding.h"
 
@@ -63,6 +64,16 @@ TEST_CASE("Embedding rejects bad indices clearly", "[layers][embedding]") {
   REQUIRE_THROWS_WITH(layer(Tensor::zeros({2})), Catch::Contains("int64 indices"));
   REQUIRE_THROWS_AS(layer(indices({1, 2, 3, 4, 0, 1, 2, 3}, {2, 2, 2})), Error);
   REQUIRE_THROWS_AS(Embedding(0, 3, 1), Error);
+}
+
+TEST_CASE("Embedding counts bad indices and reads nothing back to check them", "[layers][embedding]") {
+  Embedding layer(5, 2, 1);
+  const Tensor bad = indices({0, 1, 2, 3, 9, 4, -3, 0}, {2, 4});
+  const std::uint64_t before = host_read_count();
+  REQUIRE_THROWS_WITH(layer(bad), "Embedding: index 9 (example 1, position 0) is outside [0, 5); 2 indices are "
+                                  "outside in all");
+  REQUIRE(host_read_count() == before);  // the check ran where the indices are
+  REQUIRE_THROWS_WITH(layer(indices({4, 7}, {2})), Catch::Contains("index 7 (example 1, position 0)"));
 }
 
 TEST_CASE("Embedding weight gradient matches finite differences", "[layers][embedding][gradcheck]") {
