@@ -1,17 +1,18 @@
 #pragma once
 // Note [Watched device waits]
-// The host waits for a GPU at host reads (Note [Host reads]) and at
-// synchronize(). Work queued on the GPU may itself wait for something
-// outside this process: a collective (distributed/process_group_nccl.h)
-// waits for its peers, and a peer that died would leave it, and the host
-// wait behind it, hanging forever. So whoever queues such work registers a
-// watcher for that device. While a device has watchers, a host wait for it
-// polls (PollBackoff) instead of blocking in the driver, and runs the
-// watchers after every poll, the last one included: a watcher checks what
-// it queued (an error reported asynchronously, work older than its timeout)
-// and throws to end the wait, having first made that work end (aborting the
-// communicator). Core thus reports a failure it knows nothing about, and
-// depends on nothing above it.
+// The host waits for a GPU at host reads (Note [Host reads]), at
+// synchronize() and when it reuses a pinned staging slot (Note [Pinned
+// staging]), all through core/cuda/stream_wait.h. Work queued on the GPU
+// may itself wait for something outside this process: a collective
+// (distributed/process_group_nccl.h) waits for its peers, and a peer that
+// died would leave it, and the host wait behind it, hanging forever. So
+// whoever queues such work registers a watcher for that device. While a
+// device has watchers, a host wait for it polls (PollBackoff) instead of
+// blocking in the driver, and runs the watchers after every poll, the last
+// one included: a watcher checks what it queued (an error reported
+// asynchronously, work older than its timeout) and throws to end the wait,
+// having first made that work end (aborting the communicator). Core thus
+// reports a failure it knows nothing about, and depends on nothing above it.
 //
 // Watchers may run on any thread that waits for the device, one at a time;
 // a watcher must not register or unregister watchers, nor wait for a device.

@@ -5,6 +5,7 @@
 
 #include "veil/core/cuda/cuda_check.h"
 #include "veil/core/cuda/host_staging.h"
+#include "veil/core/cuda/stream_wait.h"
 
 namespace veil::cuda {
 
@@ -30,7 +31,11 @@ void HostStaging::copy_to_device(void* dst, const void* src, std::size_t bytes, 
       VEIL_CUDA_CHECK(cudaHostAlloc(&slot.pinned, kSlotBytes, cudaHostAllocDefault));
       VEIL_CUDA_CHECK(cudaEventCreateWithFlags(&slot.done, cudaEventDisableTiming));
     } else {
-      VEIL_CUDA_CHECK(cudaEventSynchronize(slot.done));  // its previous copy has left the slot
+      // Its previous copy has left the slot. Watched: that copy may be
+      // queued behind a collective whose peer died.
+      int gpu = 0;
+      VEIL_CUDA_CHECK(cudaGetDevice(&gpu));
+      wait_for_event(Device::cuda(gpu), slot.done);
     }
     std::memcpy(slot.pinned, static_cast<const char*>(src) + offset, piece);
     VEIL_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(dst) + offset, slot.pinned, piece, cudaMemcpyHostToDevice,

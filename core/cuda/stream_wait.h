@@ -1,5 +1,7 @@
 #pragma once
-// The host waiting for a GPU's stream (nvcc and CUDA code only).
+// The host waiting for a GPU (nvcc and CUDA code only). Both wait in the
+// driver, or poll and run the device's watchers while it has any (Note
+// [Watched device waits] in core/device_waits.h).
 #include <cuda_runtime.h>
 
 #include "veil/core/device.h"
@@ -7,8 +9,10 @@
 namespace veil::cuda {
 
 // Returns once everything queued on `stream` (of GPU `device`) has run.
-// Blocks in the driver, or polls and runs the device's watchers while it
-// has any (Note [Watched device waits] in core/device_waits.h).
 void wait_for_stream(Device device, cudaStream_t stream);
+
+// Returns once the work before `event`'s last record (on GPU `device`) has
+// run.
+void wait_for_event(Device device, cudaEvent_t event);
 
 }  // namespace veil::cuda
