@@ -101,7 +101,7 @@ generator=()
 # build, the agreement tests, the app's epochs, then the benchmarks.
 step configure 60 cmake -S . -B build-gpu "${generator[@]}" "${cmake_args[@]}"
 step build 270 cmake --build build-gpu -j"$(nproc)" --target "${cuda_tests[@]}" "${apps[@]}"
-step test 90 ctest --test-dir build-gpu -R '_cuda$|_nccl$' -j4 --output-on-failure
+step test 90 ctest --test-dir build-gpu -R '_cuda$|_two_gpus$|_nccl$' -j4 --output-on-failure
 if [[ -n "$mnist" ]]; then
   step app_cuda 60 build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" --device cuda --json "$logs/app_cuda.json"
   step app_cuda_no_dp 45 build-gpu/bin/mnist_dp_ddp --epochs 1 --data "$mnist" --device cuda --no-dp \

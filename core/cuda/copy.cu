@@ -57,6 +57,10 @@ void copy_host_device(const Tensor& src, const Tensor& dst) {
   // Synchronous on the device's stream: the host reads its buffer right after.
   // The queued work is waited for first, watched (Note [Watched device
   // waits]): a copy to pageable memory would block inside the driver.
+  // A copy to another GPU may land in a block its stream still uses (the
+  // caching allocator hands out blocks freed there without waiting): that
+  // stream finishes first. Copies between GPUs are rare; a wait is simplest.
+  if (dst.device().is_cuda()) cuda::wait_for_stream(dst.device(), cuda::stream_for(dst.device()));
   const cudaStream_t stream = cuda::stream_for(gpu);
   cuda::wait_for_stream(gpu, stream);
   VEIL_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), bytes, kind, stream));

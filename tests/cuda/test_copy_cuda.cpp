@@ -2,13 +2,15 @@
 // return before the GPU has copied, so the host buffer must be free to change
 // at once, and many copies in a row (more than the slots, larger than one)
 // must all arrive. Copies between GPU tensors of any strides and dtypes agree
-// with the CPU's copy_strided.
+// with the CPU's copy_strided; a copy to a second GPU waits for the work
+// queued there.
 #include <catch2/catch.hpp>
 
 #include <vector>
 
 #include "support/cuda_agreement.h"
 #include "veil/autograd/ops.h"
+#include "veil/core/device_runtime.h"
 
 using namespace veil;
 using namespace veil::testing;
@@ -50,4 +52,21 @@ TEST_CASE("GPU copies between strided views, dtypes and overlapping views agree 
   line.slice(0, 1, 10).copy_(line.slice(0, 0, 9));
   line_g.slice(0, 1, 10).copy_(line_g.slice(0, 0, 9));
   require_bitwise_agrees(line_g, line);
+}
+
+TEST_CASE("a copy to another GPU is not overwritten by work still queued there", "[cuda][two_gpus][copy]") {
+  REQUIRE(cuda_device_count() >= 2);
+  const Device g0 = Device::cuda(0), g1 = Device::cuda(1);
+  constexpr std::int64_t n = 1 << 22;
+  const Tensor expected = Tensor::full({n}, 3.0, DType::Float32);
+  const Tensor source = expected.to(g0);
+  for (int round = 0; round < 8; ++round) {
+    {
+      // A chain of kernels queued on cuda:1, each writing a block that is
+      // freed at once: the copy below reuses such a block.
+      Tensor busy = Tensor::full({n}, 1.0, DType::Float32, g1);
+      for (int i = 0; i < 50; ++i) busy = busy * 1.0001 + busy;
+    }
+    require_bitwise_agrees(source.to(g1), expected);
+  }
 }
