@@ -28,6 +28,9 @@ Tensor sqrt(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
+// 1 where a == b, else 0, in their dtype (any dtype; not differentiable).
+// Summed, it counts matches, e.g. argmax(logits, 1) against the labels.
+Tensor eq(const Tensor& a, const Tensor& b);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -102,6 +102,8 @@ Tensor sigmoid(const Tensor& a) {
   });
 }
 
+Tensor eq(const Tensor& a, const Tensor& b) { return binary_kernel(BinaryKind::Equal, a, b); }
+
 // ---- in-place Tensor methods --------------------------------------------------
 
 Tensor& Tensor::fill_(double value) {

@@ -20,6 +20,7 @@ enum class BinaryKind {
   TanhBackward,     // (grad, y) -> grad * (1 - y^2), y = tanh(x)
   SigmoidBackward,  // (grad, y) -> grad * y * (1 - y), y = sigmoid(x)
   AddScaled,        // (a, b) -> a + scalar * b
+  Equal,            // (a, b) -> a == b ? 1 : 0
 };
 
 namespace functors {
@@ -67,6 +68,9 @@ struct AddScaled {
   double s;
   template <typename T> VEIL_HOST_DEVICE T operator()(T a, T b) const { return a + static_cast<T>(s) * b; }
 };
+struct Equal {
+  template <typename T> VEIL_HOST_DEVICE T operator()(T a, T b) const { return a == b ? T(1) : T(0); }
+};
 
 }  // namespace functors
 
@@ -98,6 +102,7 @@ void visit_binary(BinaryKind kind, double scalar, Fn&& fn) {
     case BinaryKind::TanhBackward: return fn(functors::TanhBackward{});
     case BinaryKind::SigmoidBackward: return fn(functors::SigmoidBackward{});
     case BinaryKind::AddScaled: return fn(functors::AddScaled{scalar});
+    case BinaryKind::Equal: return fn(functors::Equal{});
   }
 }
 

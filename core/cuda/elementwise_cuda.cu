@@ -76,9 +76,11 @@ void cuda_unary(UnaryKind kind, double scalar, const Tensor& in, const Tensor& o
                     [&]<typename T>() { cuda_unary_typed<T>(kind, scalar, in, out); });
 }
 
+// The binary functors are arithmetic and comparisons, defined for integers
+// too: labels and predicted classes (int64) are compared on the GPU, as on the CPU.
 void cuda_binary(BinaryKind kind, double scalar, const Tensor& a, const Tensor& b, const Tensor& out) {
-  dispatch_floating(out.dtype(), "CUDA element-wise op",
-                    [&]<typename T>() { cuda_binary_typed<T>(kind, scalar, a, b, out); });
+  dispatch_all(out.dtype(), "CUDA element-wise op",
+               [&]<typename T>() { cuda_binary_typed<T>(kind, scalar, a, b, out); });
 }
 
 }  // namespace

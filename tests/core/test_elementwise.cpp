@@ -108,6 +108,28 @@ TEST_CASE("binary ops on integer tensors compute in the integer type", "[element
   REQUIRE(div(a, b).to_vector<std::int64_t>() == std::vector<std::int64_t>{3, -3, 3});
 }
 
+TEST_CASE("eq is 1 where the operands are equal and 0 elsewhere, in their dtype, broadcasting", "[elementwise]") {
+  // Predicted classes against labels: the count of correct predictions.
+  const Tensor predicted = Tensor::from_vector<std::int64_t>({3, 1, 4, 1, 5}, {5});
+  const Tensor labels = Tensor::from_vector<std::int64_t>({3, 2, 4, 0, 5}, {5});
+  const Tensor hits = eq(predicted, labels);
+  REQUIRE(hits.dtype() == DType::Int64);
+  REQUIRE(hits.to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 0, 1, 0, 1});
+  REQUIRE(sum(hits.to(DType::Float64)).item() == 3.0);
+  // Broadcast rows against one row; NaN equals nothing, itself included.
+  const Tensor a = Tensor::from_vector<double>({1, 2, NAN, 1, 5, 6}, {2, 3});
+  const Tensor b = Tensor::from_vector<double>({1, 5, NAN}, {3});
+  require_values(eq(a, b), {2, 3}, {1, 0, 0, 1, 1, 0});
+  require_values(eq(b, a.transpose(0, 1).contiguous().transpose(0, 1)), {2, 3}, {1, 0, 0, 1, 1, 0});
+  // Not recorded: a comparison has no gradient.
+  const Tensor x = rand({4}, 3).set_requires_grad(true);
+  REQUIRE(eq(x, x).grad_fn() == nullptr);
+  require_values(eq(x, x), {4}, {1, 1, 1, 1});
+  REQUIRE(eq(Tensor::zeros({0}), Tensor::zeros({1})).shape() == Shape{0});
+  const std::string msg = error_message([] { eq(Tensor::zeros({2}, DType::Int64), Tensor::zeros({2})); });
+  REQUIRE_THAT(msg, Catch::Contains("int64") && Catch::Contains("float32"));
+}
+
 TEST_CASE("binary ops reject mismatched shapes and dtypes, naming them", "[elementwise][errors]") {
   Tensor a = Tensor::zeros({2, 3});
   std::string msg = error_message([&] { add(a, Tensor::zeros({2})); });
@@ -396,6 +418,10 @@ TEST_CASE("CUDA element-wise ops agree with the CPU loops", "[elementwise][cuda]
     require_same(c.op(bc, xc.slice(0, 1, 3)).to(Device::cpu()), c.op(b, x.slice(0, 1, 3)), 1e-6, 1e-6);
   }
   require_same(pow_scalar(xc, 1.5).to(Device::cpu()), pow_scalar(x, 1.5), 1e-6, 1e-6);
+  // eq on int64 (predicted classes against labels) and on floats, broadcast.
+  const Tensor predicted = argmax(x, 1), labels = Tensor::from_vector<std::int64_t>({0, 3, 6, 2, 5}, {5});
+  require_same(eq(predicted.to(gpu), labels.to(gpu)).to(Device::cpu()), eq(predicted, labels), 0, 0);
+  require_same(eq(xc, xc.slice(0, 2, 3)).to(Device::cpu()), eq(x, x.slice(0, 2, 3)), 0, 0);
   Tensor y = xc.clone();
   y.mul_(2.0);
   y.add_(bc, -1.0);
