@@ -19,6 +19,7 @@
 
 #include "support/ddp_chapters.h"
 #include "support/rank_main.h"
+#include "support/step_records.h"
 #include "support/training_options.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/file_io.h"
@@ -75,24 +76,23 @@ std::unique_ptr<Module> make_model(const Config& c) {
 // Batches of the training batch size: a step's memory then serves them, where
 // larger ones would raise the process's peak (batches of 1000 gave the same
 // accuracies, bit for bit, and 60 MB more). With a weight average, the
-// averaged weights are scored.
+// averaged weights are scored. The count stays on the device until every
+// batch is scored (Note [Reads at check points]).
 double test_accuracy(Module& model, WeightAverage* average, const data::TensorDataset& test, std::int64_t batch_size,
                      distributed::ProcessGroup& group, Device device) {
   if (average) average->swap();
   NoGradGuard no_grad;
   model.eval();
   data::DataLoader loader(std::make_shared<data::TensorDataset>(test), batch_size, false, false, 0);
-  std::int64_t correct = 0;
+  Tensor correct = Tensor::zeros({}, DType::Float64, device);
   for (std::int64_t s = group.rank(); s < loader.steps_per_epoch(); s += group.size()) {
     const data::Batch b = test.gather(loader.indices(s));
-    const auto predicted = argmax(model(b.inputs.to(device)), 1).to(Device::cpu()).to_vector<std::int64_t>();
-    const auto labels = b.targets.to_vector<std::int64_t>();
-    for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
+    correct.add_(cli::count_correct(model(b.inputs.to(device)), b.targets.to(device)));
   }
   model.train();
   if (average) average->swap();
   std::int64_t total = 0;
-  for (std::int64_t n : group.all_gather(correct)) total += n;
+  for (std::int64_t n : group.all_gather(static_cast<std::int64_t>(std::llround(correct.item())))) total += n;
   return static_cast<double>(total) / static_cast<double>(test.size());
 }
 
@@ -191,6 +191,21 @@ void check_epsilon_computable(const Config& c, double sigma, double sample_rate,
   if (std::isnan(epsilon))
     throw cli::UsageError("--sigma " + shown.str() + ": the accountant cannot compute epsilon for " +
                           std::to_string(steps) + " steps at this noise; use a larger --sigma");
+}
+
+// Every rank gathers the same verdicts at a check point (Note [Reads at
+// check points]) and throws the same error, naming the earliest step that
+// diverged and at that step the lowest rank: a diverged run would go on
+// logging nan and saving it.
+void stop_if_diverged(const std::vector<cli::Divergence>& by_rank, std::int64_t epoch) {
+  std::size_t first = by_rank.size();
+  for (std::size_t rank = 0; rank < by_rank.size(); ++rank)
+    if (by_rank[rank].step >= 0 && (first == by_rank.size() || by_rank[rank].step < by_rank[first].step)) first = rank;
+  if (first == by_rank.size()) return;
+  throw cli::CollectiveError("the training loss became " + std::to_string(by_rank[first].loss) +
+                             (by_rank.size() > 1 ? " on rank " + std::to_string(first) : "") + " at step " +
+                             std::to_string(by_rank[first].step) + " (epoch " + std::to_string(epoch) +
+                             "): the run diverged; lower --lr");
 }
 
 int train(const Config& c, distributed::ProcessGroup& group) {
@@ -365,7 +380,7 @@ int train(const Config& c, distributed::ProcessGroup& group) {
   const bool show_progress = group.size() == 1 && isatty(STDOUT_FILENO);
   std::vector<EpochFigures> figures;
   bool stop = false, said_infinite = false;
-  std::int64_t reported_non_finite = 0;  // examples dropped for non-finite gradients, as last reported
+  cli::StepRecords records(cli::kCheckEvery, device, c.dp());
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t steps = source->steps_per_epoch();
@@ -376,69 +391,42 @@ int train(const Config& c, distributed::ProcessGroup& group) {
       end = std::max(global_step, c.max_steps);
       stop = true;
     }
-    double loss_sum = 0.0;
-    std::int64_t seen = 0, correct = 0, loss_examples = 0;
+    cli::TrainTally tally;
     const std::int64_t epoch_start = global_step;
     source->for_each_batch(global_step, end, [&](std::int64_t step, const data::Batch& batch) {
       Tensor logits = model(batch.inputs.to(device));
-      Tensor loss = cross_entropy(logits, batch.targets.to(device));
-      const double loss_value = loss.item();
-      // A diverged run would go on logging nan and saving it: stop it here
-      // (a rank's empty Poisson batch has a NaN mean and is no divergence).
-      // Under DP a few non-finite examples are dropped by clipping (counted
-      // and reported below); the run has diverged when all of a batch are.
-      const auto diverged = [&](double value, int rank) {
-        return cli::CollectiveError("the training loss became " + std::to_string(value) +
-                                    (group.size() > 1 ? " on rank " + std::to_string(rank) : "") + " at step " +
-                                    std::to_string(step) + " (epoch " + std::to_string(epoch) +
-                                    "): the run diverged; lower --lr");
-      };
-      if (batch.size() > 0 && !std::isfinite(loss_value) && !c.dp()) throw diverged(loss_value, 0);  // one process
+      const Tensor targets = batch.targets.to(device);
+      Tensor loss = cross_entropy(logits, targets);
       loss.backward();
       if (c.dp()) {
         priv.optimizer->step();
-        const ClippingStats& clipping = priv.optimizer->last_clipping();
-        // Every rank learns of a divergence on any of them and stops at this
-        // step: one that stopped alone would leave the others waiting in the
-        // next collective.
-        struct Verdict {
-          double loss;
-          std::int64_t diverged;
-        };
-        const std::vector<Verdict> verdicts = group.all_gather(
-            Verdict{loss_value, batch.size() > 0 && clipping.non_finite_examples() == clipping.batch_size});
-        for (std::size_t rank = 0; rank < verdicts.size(); ++rank)
-          if (verdicts[rank].diverged) throw diverged(verdicts[rank].loss, static_cast<int>(rank));
       } else {
         plain->step();
         plain->zero_grad();
       }
       if (average) average->update();
-      const auto predicted = argmax(logits.detach(), 1).to(Device::cpu()).to_vector<std::int64_t>();
-      const auto labels = batch.targets.to(Device::cpu()).to_vector<std::int64_t>();
-      for (std::size_t i = 0; i < labels.size(); ++i) correct += predicted[i] == labels[i];
-      if (batch.size() > 0 && std::isfinite(loss_value)) {  // an empty mean is NaN; dropped examples make it NaN
-        loss_sum += loss_value * static_cast<double>(batch.size());
-        loss_examples += batch.size();
+      // Under DP, clipping drops examples with a non-finite gradient; the
+      // run has diverged when it drops all of a batch.
+      records.record(step, batch.size(), loss, logits, targets,
+                     c.dp() ? priv.optimizer->last_clipping().non_finite : Tensor());
+      if (records.full() || step + 1 == end) {  // a check point
+        stop_if_diverged(group.all_gather(records.read(tally)), epoch);
+        if (show_progress)
+          std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)
+                    << std::flush;
       }
-      seen += batch.size();
-      if (show_progress && (step - epoch_start) % 10 == 0)
-        std::cout << "\r  epoch " << epoch << ": step " << (step - epoch_start + 1) << "/" << (end - epoch_start)
-                  << std::flush;
     }, device);
     if (show_progress) std::cout << "\r" << std::string(40, ' ') << "\r";
     global_step = end;
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     // Train figures over every worker's examples.
-    struct Counts {
-      double loss_sum;
-      std::int64_t seen, correct, loss_examples;
-    };
-    const Counts mine{loss_sum, seen, correct, loss_examples};
-    loss_sum = 0, seen = 0, correct = 0, loss_examples = 0;
-    for (const Counts& k : group.all_gather(mine))
-      loss_sum += k.loss_sum, seen += k.seen, correct += k.correct, loss_examples += k.loss_examples;
-    EpochFigures f{epoch, loss_examples ? loss_sum / loss_examples : 0.0, seen ? static_cast<double>(correct) / seen : 0.0,
+    cli::TrainTally all;
+    for (const cli::TrainTally& k : group.all_gather(tally)) {
+      all.loss_sum += k.loss_sum, all.loss_examples += k.loss_examples;
+      all.seen += k.seen, all.correct += k.correct, all.non_finite += k.non_finite;
+    }
+    EpochFigures f{epoch, all.loss_examples ? all.loss_sum / all.loss_examples : 0.0,
+                   all.seen ? static_cast<double>(all.correct) / all.seen : 0.0,
                    test_accuracy(model, average.get(), test, c.batch_size, group, device),
                    c.dp() ? engine.get_epsilon(c.delta).epsilon : INFINITY, seconds,
                    end - epoch_start};
@@ -462,13 +450,10 @@ int train(const Config& c, distributed::ProcessGroup& group) {
     if (c.dp()) {
       // Examples whose gradient was NaN or inf contributed nothing (clipping's
       // default). Summed over the workers; a count from the private data.
-      std::int64_t dropped = 0;
-      for (std::int64_t n : group.all_gather(priv.optimizer->non_finite_examples())) dropped += n;
-      if (dropped > reported_non_finite)
-        std::cout << "note: " << dropped - reported_non_finite << " example(s) had a non-finite gradient and "
+      if (all.non_finite > 0)
+        std::cout << "note: " << all.non_finite << " example(s) had a non-finite gradient and "
                   << "contributed nothing this epoch; this count is computed from the private data without noise "
                   << "and is not covered by the privacy guarantee" << std::endl;
-      reported_non_finite = dropped;
     }
     ddp.check_in_sync();  // the replicas must not have drifted apart
     if (group.rank() != 0) continue;  // one copy of every file

@@ -195,13 +195,24 @@ TEST_CASE("a noise multiplier too small to bound epsilon is known before trainin
   REQUIRE(r.out.find("(ε = inf)") != std::string::npos);
 }
 
-TEST_CASE("a diverged run stops with an error instead of logging nan", "[e2e][app]") {
+TEST_CASE("a diverged run stops with an error naming the step where it diverged, and writes nothing", "[e2e][app]") {
+  // The loss is NaN from step 1 on. The host reads the steps' figures every
+  // 10 steps (Note [Reads at check points]): the run stops at step 9 of its
+  // 20, naming step 1, before the epoch's end writes any file.
+  const fs::path dir = fixture().tmp.path() / "diverged";
+  fs::create_directories(dir);
+  const std::vector<fs::path> files = {dir / "run.ckpt", dir / "run.json", dir / "model.safetensors"};
   for (const std::string mode : {"--no-dp", "--sigma 0.5"}) {
-    const AppRun r = run_app("--batch-size 20 --epochs 1 --lr 1e308 --momentum 0.5 " + mode);
+    const AppRun r = run_app("--batch-size 2 --epochs 1 --lr 1e308 --momentum 0.5 --checkpoint " +
+                             quote(files[0].string()) + " --json " + quote(files[1].string()) + " --save-model " +
+                             quote(files[2].string()) + " " + mode);
     INFO(r);
     REQUIRE(r.status == 1);
-    REQUIRE(r.err.find("diverged") != std::string::npos);
+    REQUIRE(r.err.find("the training loss became") != std::string::npos);
+    REQUIRE(r.err.find(" at step 1 (epoch 0): the run diverged") != std::string::npos);
     REQUIRE(r.out.find("nan") == std::string::npos);
+    REQUIRE(r.out.find("Epoch: ") == std::string::npos);
+    for (const fs::path& file : files) REQUIRE_FALSE(fs::exists(file));
   }
 }
 

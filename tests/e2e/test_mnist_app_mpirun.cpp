@@ -152,9 +152,13 @@ TEST_CASE("An error on one rank ends the whole run within seconds, naming the ra
   REQUIRE(r.err.find("missing") != std::string::npos);
 }
 
-TEST_CASE("A loss that diverges on one rank stops every rank at that step, exit 1, one message", "[e2e][mpi]") {
+TEST_CASE("A loss that diverges on one rank stops every rank at the same check point, exit 1, one message",
+          "[e2e][mpi]") {
   // Rank 1's learning rate sends its replica alone to infinity; rank 0's
-  // loss stays finite. (timeout: a rank left waiting would hang the test.)
+  // loss stays finite. The ranks exchange their verdicts at the same check
+  // points (Note [Reads at check points]), and the message names rank 1 and
+  // the step where its loss diverged. (timeout: a rank left waiting would
+  // hang the test.)
   const std::string args = common("--epochs 1 --timeout 20");
   const Run r = run("timeout 120 " + mpirun(1) + " " + app() + " " + args + " : " + VEIL_TEST_MPI_NP + " 1 " + app() +
                     " " + args + " --lr 1e308 --momentum 0.5");
