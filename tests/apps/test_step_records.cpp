@@ -1,13 +1,15 @@
 // The app's per-step figures (apps/support/step_records.h, Note [Reads at
-// check points]): training steps as mnist_dp_ddp takes them make one host
-// read per check point and none in between, the figures read back are those
-// of the steps, and the first diverged step is the one named.
+// check points]): training steps as mnist_dp_ddp takes them make no host
+// read but at check points (on the CPU one each), the figures read back are
+// those of the steps on either device, and the first diverged step is the
+// one named.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <memory>
 #include <vector>
 
+#include "support/cuda_agreement.h"
 #include "support/step_records.h"
 #include "veil/autograd/ops.h"
 #include "veil/core/host_reads.h"
@@ -41,16 +43,17 @@ Tensor labels(std::int64_t step) {
 }
 
 struct Trained {
-  std::uint64_t host_reads = 0;
+  std::uint64_t reads_in_steps = 0, reads_at_check_points = 0;
   int check_points = 0;
   TrainTally tally;
   std::vector<Tensor> losses, correct;  // kept to compute the expected figures afterwards
 };
 
-// `steps` steps of the app's loop: forward, loss, backward, the optimizer
-// step, the record, and a read at every check point.
-Trained train(std::int64_t steps, bool dp) {
+// `steps` steps of the app's loop on `device`: forward, loss, backward, the
+// optimizer step, the record, and a read at every check point.
+Trained train(std::int64_t steps, bool dp, Device device = Device::cpu()) {
   auto net = small_net();
+  net->to(device);
   std::unique_ptr<Optimizer> sgd = std::make_unique<SGD>(net->parameters(), SGDOptions{0.1, 0.9});
   std::unique_ptr<DPOptimizer> private_sgd;
   if (dp) {
@@ -61,11 +64,11 @@ Trained train(std::int64_t steps, bool dp) {
     options.noise_seed = 7;
     private_sgd = std::make_unique<DPOptimizer>(*net, std::move(sgd), options);
   }
-  StepRecords records(cli::kCheckEvery, Device::cpu(), dp);
+  StepRecords records(cli::kCheckEvery, device, dp);
   Trained out;
-  const std::uint64_t before = host_read_count();
+  std::uint64_t since = host_read_count();
   for (std::int64_t step = 0; step < steps; ++step) {
-    const Tensor logits = (*net)(inputs(step)), targets = labels(step);
+    const Tensor logits = (*net)(inputs(step).to(device)), targets = labels(step).to(device);
     const Tensor loss = cross_entropy(logits, targets);
     loss.backward();
     if (dp) {
@@ -79,11 +82,16 @@ Trained train(std::int64_t steps, bool dp) {
     out.losses.push_back(loss.detach());
     out.correct.push_back(cli::count_correct(logits, targets));
     if (records.full() || step + 1 == steps) {
-      REQUIRE(records.read(out.tally).step == -1);
+      out.reads_in_steps += host_read_count() - since;
+      since = host_read_count();
+      const Divergence d = records.read(out.tally);
+      out.reads_at_check_points += host_read_count() - since;
+      since = host_read_count();
+      REQUIRE(d.step == -1);
       ++out.check_points;
     }
   }
-  out.host_reads = host_read_count() - before;
+  out.reads_in_steps += host_read_count() - since;
   return out;
 }
 
@@ -95,7 +103,8 @@ TEST_CASE("Training steps read nothing back but at check points, once each", "[a
     INFO((dp ? "DP" : "no DP"));
     const Trained t = train(steps, dp);
     CHECK(t.check_points == 3);
-    CHECK(t.host_reads == 3);
+    CHECK(t.reads_in_steps == 0);
+    CHECK(t.reads_at_check_points == 3);
     // The figures are those of the steps, summed in step order as the app
     // always summed them.
     TrainTally expected;
@@ -172,4 +181,20 @@ TEST_CASE("Under DP a step diverges when clipping dropped all of its examples, n
   CHECK(tally.loss_examples == 2);
   CHECK(tally.loss_sum == 1.0);
   CHECK(!records.full());
+}
+
+TEST_CASE("On the GPU the steps read nothing back either, and the figures agree with the CPU's", "[apps][cuda]") {
+  const Device device = testing::gpu();
+  const std::int64_t steps = cli::kCheckEvery + 3;
+  for (bool dp : {false, true}) {
+    INFO((dp ? "DP" : "no DP"));
+    const Trained on_gpu = train(steps, dp, device), on_cpu = train(steps, dp);
+    CHECK(on_gpu.reads_in_steps == 0);
+    CHECK(on_gpu.reads_at_check_points > 0);
+    CHECK(on_gpu.tally.loss_sum == Approx(on_cpu.tally.loss_sum).epsilon(1e-4));
+    CHECK(on_gpu.tally.loss_examples == on_cpu.tally.loss_examples);
+    CHECK(on_gpu.tally.seen == on_cpu.tally.seen);
+    CHECK(on_gpu.tally.correct == on_cpu.tally.correct);
+    CHECK(on_gpu.tally.non_finite == 0);
+  }
 }
