@@ -10,7 +10,9 @@
 // memory, which would migrate pages on demand. The CPU allocator rounds
 // sizes up to classes (eight per power of two) so that the varying batch
 // sizes of Poisson sampling reuse blocks too. CPU blocks are 64-byte aligned
-// (one cache line, full AVX-512 vectors).
+// (one cache line, full AVX-512 vectors). A thread recording a CUDA
+// graph allocates from a private pool (Note [Private pools],
+// core/caching_allocator.h).
 #include <cstddef>
 
 #include "veil/core/device.h"
