@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "veil/core/cpu/strided_loop.h"
+#include "veil/core/device_runtime.h"
 #include "veil/core/error.h"
 #include "veil/core/host_reads.h"
 
@@ -53,6 +54,11 @@ void copy_between_devices(const Tensor& src, const Tensor& dst) {
       << "device copy needs equal shapes and dtypes: " << src.shape() << " " << src.dtype() << " -> "
       << dst.shape() << " " << dst.dtype();
   VEIL_ASSERT(src.is_contiguous() && dst.is_contiguous()) << "device copy of non-contiguous tensors";
+  if (src.device().is_cuda() && dst.device().is_cpu()) check_host_read_allowed(src.device());
+  // A graph would replay the copy from a staging buffer long since reused.
+  VEIL_CHECK(!dst.device().is_cuda() || src.device().is_cuda() || !capturing_graph(dst.device()))
+      << "copying host memory to " << dst.device() << " inside a captured CUDA graph: move the data to the GPU "
+      << "before the captured step and pass it in";
   copy_host_device(src, dst);
   if (src.device().is_cuda() && dst.device().is_cpu()) note_host_read(src.device());  // Note [Host reads]
 }

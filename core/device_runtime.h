@@ -18,4 +18,8 @@ int cuda_device_count();
 // CPU.
 void synchronize(Device device);
 
+// Whether the calling thread is capturing a CUDA graph of `device`'s work
+// (Note [Captured steps], core/graphed_step.h). False on the CPU.
+bool capturing_graph(Device device);
+
 }  // namespace veil

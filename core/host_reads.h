@@ -26,4 +26,10 @@ std::uint64_t host_read_count();
 // check failures.
 void note_host_read(Device from);
 
+// Throws veil::Error while the calling thread captures a CUDA graph of
+// `from` (Note [Captured steps], core/graphed_step.h): a graph cannot hand
+// values to the host. Host reads call it before they copy, so that the
+// caller gets this error rather than a failed CUDA call.
+void check_host_read_allowed(Device from);
+
 }  // namespace veil

@@ -16,8 +16,14 @@ namespace {
 
 void* cuda_malloc_or_null(int index, std::size_t nbytes) {
   const cuda::DeviceGuard on(index);  // cudaMalloc allocates on the current GPU
+  // Legal inside this thread's graph capture too (Note [CUDA graph capture]
+  // in core/cuda/cuda_graph.h): the capture mode is relaxed for this call.
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+  VEIL_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
   void* ptr = nullptr;
-  if (cudaMalloc(&ptr, nbytes) != cudaSuccess) {
+  const cudaError_t status = cudaMalloc(&ptr, nbytes);
+  VEIL_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  if (status != cudaSuccess) {
     (void)cudaGetLastError();  // clear the error: the caller frees the cache and retries
     return nullptr;
   }

@@ -23,7 +23,9 @@ DeviceGuard::~DeviceGuard() {
   if (changed_) (void)cudaSetDevice(previous_);
 }
 
-Stream::Stream() { VEIL_CUDA_CHECK(cudaStreamCreate(&stream_)); }
+Stream::Stream(bool non_blocking) {
+  VEIL_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, non_blocking ? cudaStreamNonBlocking : cudaStreamDefault));
+}
 
 Stream::~Stream() { (void)cudaStreamDestroy(stream_); }
 
@@ -54,12 +56,60 @@ DeviceContext& device_context(Device device) {
   return *context;
 }
 
-void synchronize(Device device) { wait_for_stream(device, stream_for(device)); }
+namespace {
+// The device this thread captures (-1: none) and the stream it captures on.
+thread_local int captured_device = -1;
+thread_local cudaStream_t captured_stream = nullptr;
+std::mutex capture_mutex;  // DeviceContext::capturing and capture_stream
+}  // namespace
+
+cudaStream_t stream_for(Device device) {
+  DeviceContext& context = device_context(device);
+  return captured_device == device.index ? captured_stream : context.stream.get();
+}
+
+DeviceCapture::DeviceCapture(Device device) : device_(device) {
+  VEIL_CHECK(captured_device < 0) << "this thread is already capturing a CUDA graph of GPU " << captured_device;
+  DeviceContext& context = device_context(device);
+  std::lock_guard<std::mutex> lock(capture_mutex);
+  VEIL_CHECK(!context.capturing) << "a CUDA graph of " << device << " is already being captured by another thread";
+  if (!context.capture_stream) context.capture_stream = std::make_unique<Stream>(/*non_blocking=*/true);
+  stream_ = context.capture_stream->get();
+  VEIL_CUBLAS_CHECK(cublas_library().set_stream(context.cublas.get(), stream_));
+  context.capturing = true;
+  captured_device = device.index;
+  captured_stream = stream_;
+}
+
+// Unchecked: a destructor must not throw, and rebinding a valid handle to
+// its own stream does not fail.
+DeviceCapture::~DeviceCapture() {
+  captured_device = -1;
+  captured_stream = nullptr;
+  DeviceContext& context = device_context(device_);
+  std::lock_guard<std::mutex> lock(capture_mutex);
+  (void)cublas_library().set_stream(context.cublas.get(), context.stream.get());
+  context.capturing = false;
+}
+
+bool capturing(Device device) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  VEIL_CUDA_CHECK(cudaStreamIsCapturing(stream_for(device), &status));
+  return status != cudaStreamCaptureStatusNone;  // an invalidated capture still counts
+}
+
+void synchronize(Device device) {
+  VEIL_CHECK(!capturing(device)) << "waiting for " << device << " inside a CUDA graph capture: a captured step "
+                                 << "cannot wait for the GPU (read results after the step)";
+  wait_for_stream(device, stream_for(device));
+}
 
 }  // namespace veil::cuda
 
 namespace veil {
 
-void synchronize_cuda(Device device) { cuda::synchronize(device); }  // for core/device_runtime.h
+// For core/device_runtime.h.
+void synchronize_cuda(Device device) { cuda::synchronize(device); }
+bool capturing_cuda_graph(Device device) { return cuda::capturing(device); }
 
 }  // namespace veil

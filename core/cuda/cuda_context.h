@@ -16,6 +16,8 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <memory>
+
 #include "veil/core/cuda/host_staging.h"
 #include "veil/core/device.h"
 
@@ -42,7 +44,9 @@ class DeviceGuard {
 
 class Stream {
  public:
-  Stream();
+  // A blocking stream (ordered with the legacy default stream) unless
+  // `non_blocking`.
+  explicit Stream(bool non_blocking = false);
   ~Stream();
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
@@ -69,16 +73,53 @@ struct DeviceContext {
   Stream stream;
   CublasHandle cublas{stream.get()};
   HostStaging staging;
+  std::unique_ptr<Stream> capture_stream;  // made by the first DeviceCapture
+  bool capturing = false;                  // a DeviceCapture of this device exists
 };
 
 // Makes `device` (a CUDA device) the calling thread's current GPU and
 // returns its context, created on first use.
 DeviceContext& device_context(Device device);
 
-inline cudaStream_t stream_for(Device device) { return device_context(device).stream.get(); }
+// The stream the calling thread queues `device`'s work on: the device's
+// stream, or its capture stream while the thread captures the device.
+cudaStream_t stream_for(Device device);
+
+// Note [Capturing a device's work]
+// A CUDA graph records the work queued on one stream while it captures, from
+// any thread. The data loader's thread queues its batches' copies on the
+// device's stream at any time, and must not slip one into a graph; so the
+// capturing thread queues its work on a capture stream of its own instead:
+// stream_for() returns it to that thread only, and the cuBLAS and cuDNN
+// handles are bound to it for the capture. Graphs are replayed on the
+// device's stream, in order with everything else (Note [One stream per
+// device]). The capture stream is non-blocking, so that another thread's use
+// of the legacy default stream cannot join the capture. One thread computes
+// on a device: a second thread's kernels or GEMMs during a capture would be
+// queued on the device's stream and its cuBLAS calls on the capture stream.
+class DeviceCapture {
+ public:
+  // Until destroyed, the calling thread's work for `device` goes to the
+  // capture stream, which the caller captures. Throws while another capture
+  // of the device exists.
+  explicit DeviceCapture(Device device);
+  ~DeviceCapture();
+  DeviceCapture(const DeviceCapture&) = delete;
+  DeviceCapture& operator=(const DeviceCapture&) = delete;
+
+  cudaStream_t stream() const { return stream_; }
+
+ private:
+  Device device_;
+  cudaStream_t stream_ = nullptr;
+};
+
+// Whether the calling thread's stream for `device` is being captured.
+bool capturing(Device device);
 
 // Waits for everything queued on the device's stream (a host read of device
-// results; never inside a training step except to read the loss).
+// results; never inside a training step except to read the loss). Throws
+// while the calling thread captures the device.
 void synchronize(Device device);
 
 }  // namespace veil::cuda

@@ -15,15 +15,22 @@ class CudnnHandle {
  public:
   explicit CudnnHandle(cudaStream_t stream) {
     VEIL_CUDNN_CHECK(cudnn_library().create(&handle_));
-    VEIL_CUDNN_CHECK(cudnn_library().set_stream(handle_, stream));
+    bind(stream);
   }
   ~CudnnHandle() { (void)cudnn_library().destroy(handle_); }
   CudnnHandle(const CudnnHandle&) = delete;
   CudnnHandle& operator=(const CudnnHandle&) = delete;
   cudnnHandle_t get() const { return handle_; }
+  // Queues the handle's work on `stream` from now on.
+  void bind(cudaStream_t stream) {
+    if (stream == stream_) return;
+    VEIL_CUDNN_CHECK(cudnn_library().set_stream(handle_, stream));
+    stream_ = stream;
+  }
 
  private:
   cudnnHandle_t handle_ = nullptr;
+  cudaStream_t stream_ = nullptr;
 };
 
 cudnnDataType_t cudnn_type(DType dtype) {
@@ -49,6 +56,7 @@ cudnnHandle_t cudnn_handle(Device device) {
   std::lock_guard<std::mutex> lock(mutex);
   auto& handle = (*handles)[device.index];
   if (!handle) handle = std::make_unique<CudnnHandle>(stream);
+  handle->bind(stream);  // the capture stream while this thread captures (Note [Capturing a device's work])
   return handle->get();
 }
 

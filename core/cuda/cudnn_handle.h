@@ -11,7 +11,7 @@
 namespace veil::cuda {
 
 // The calling thread's current GPU becomes `device`; its cuDNN handle,
-// created (and cuDNN loaded) on first use, runs on the device's stream.
+// created (and cuDNN loaded) on first use, runs on stream_for(device).
 cudnnHandle_t cudnn_handle(Device device);
 
 // A 4-D tensor descriptor for a contiguous NCHW tensor.
