@@ -16,6 +16,7 @@
 #include "veil/core/device.h"
 #include "veil/core/dtype.h"
 #include "veil/core/error.h"
+#include "veil/core/graphed_step.h"
 #include "veil/core/parallel.h"
 #include "veil/core/shape.h"
 #include "veil/core/tensor.h"

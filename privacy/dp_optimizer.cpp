@@ -154,6 +154,23 @@ std::int64_t DPOptimizer::non_finite_examples() const {
   return non_finite_count_.defined() ? std::llround(non_finite_count_.item()) : 0;
 }
 
+DPOptimizer::PendingRecord DPOptimizer::pending_record() const {
+  return PendingRecord{clipped_sums_, pending_examples_, pending_microbatches_, last_clipping_};
+}
+
+void DPOptimizer::restore_pending(const PendingRecord& record) {
+  VEIL_CHECK(pending_microbatches_ == 0) << "DPOptimizer::restore_pending: " << pending_microbatches_
+                                         << " micro-batches are pending already; a recorded step's record replaces "
+                                         << "running that step, it does not add to another";
+  VEIL_CHECK(record.sums.size() == parameters_.size())
+      << "DPOptimizer::restore_pending: the record holds " << record.sums.size() << " sums for "
+      << parameters_.size() << " trainable parameters";
+  clipped_sums_ = record.sums;
+  pending_examples_ = record.examples;
+  pending_microbatches_ = record.microbatches;
+  last_clipping_ = record.clipping;
+}
+
 TrainingState DPOptimizer::state() const {
   return TrainingState{optimizer_->kind(), optimizer_->state(), steps_, ledger_};
 }

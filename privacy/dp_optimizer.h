@@ -107,6 +107,21 @@ class DPOptimizer {
   const std::vector<Tensor>& pending_sums() const { return clipped_sums_; }
   std::string describe() const;
 
+  // What accumulate_microbatch() leaves pending on the host. A step recorded
+  // as a graph runs its host code once (Note [Captured steps],
+  // core/graphed_step.h): take the record after the recorded
+  // accumulate_microbatch() and restore it after each replay, which rewrites
+  // the tensors it names in place.
+  struct PendingRecord {
+    std::vector<Tensor> sums;  // as pending_sums()
+    std::int64_t examples = 0, microbatches = 0;
+    ClippingStats clipping;
+  };
+  PendingRecord pending_record() const;
+  // Throws when micro-batches are pending already: the record stands for a
+  // whole step's, in place of running it.
+  void restore_pending(const PendingRecord& record);
+
  private:
   void add_noise();
   // Throws naming the first trainable parameter whose .grad is set: only
