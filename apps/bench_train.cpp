@@ -16,7 +16,11 @@
 // the library's phase marks (core/phase_marks.h: per-sample norms, clipping,
 // noise, update) and sets the step's model FLOPs (from the layer shapes)
 // against the GEMM rate veil's own kernels reach on a large product in the
-// same run. See --help.
+// same run. --cuda-graphs adds a graphed copy of each kind, whose forward,
+// loss, backward and clipping replay as one CUDA graph (noise and update
+// eager; Note [Captured steps], core/graphed_step.h), and reports graphed
+// against eager step times; every kind is then timed as whole steps, with no
+// waits at phase boundaries, which a graph does not have. See --help.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -33,7 +37,9 @@
 #include "support/bench_timer.h"
 #include "veil/autograd/ops.h"
 #include "veil/core/device_runtime.h"
+#include "veil/core/compare.h"
 #include "veil/core/file_io.h"
+#include "veil/core/graphed_step.h"
 #include "veil/core/parallel.h"
 #include "veil/core/phase_marks.h"
 #include "veil/layers/losses.h"
@@ -54,7 +60,7 @@ constexpr int kDataBatches = 4;               // distinct synthetic batches, cyc
 struct Options {
   std::int64_t steps = 50, batch_size = 200, round_steps = 5, warmup = 3, threads = 0, seed = 0;
   std::string only, json, device_text = "cpu";
-  bool run_dp = true, run_plain = true, profile = false;
+  bool run_dp = true, run_plain = true, profile = false, cuda_graphs = false;
   Device device;
 };
 
@@ -76,6 +82,10 @@ void add_options(CLI::App& app, Options& o) {
                "also split each step into forward, backward, per-sample norms, clipping, noise and update, and\n"
                "compare the step's GFLOP/s with a large GEMM's");
   cli::add_option(app, "--device", o.device_text, "DEV", "cpu or cuda (model and batches on it)", "cpu");
+  app.add_flag("--cuda-graphs", o.cuda_graphs,
+               "also time each kind with forward, loss, backward and clipping replayed as a CUDA graph (noise and\n"
+               "update eager), and report graphed against eager; all kinds are then timed as whole steps (on the\n"
+               "CPU the graphed kinds run the same step directly)");
 }
 
 void read_options(const CLI::App& app, Options& o) {
@@ -89,6 +99,12 @@ void read_options(const CLI::App& app, Options& o) {
   if (o.round_steps < 1) throw UsageError("--round-steps must be positive, got " + std::to_string(o.round_steps));
   if (o.warmup < 0) throw UsageError("--warmup must be >= 0, got " + std::to_string(o.warmup));
   if (o.seed < 0) throw UsageError("--seed must be >= 0, got " + std::to_string(o.seed));
+  if (o.cuda_graphs && o.profile)
+    throw UsageError("--cuda-graphs and --profile exclude each other: --profile splits steps at phase boundaries, "
+                     "which a graph does not have");
+  if (o.cuda_graphs && o.warmup < 2)
+    throw UsageError("--cuda-graphs needs --warmup of at least 2 (an eager step, then the recording), got " +
+                     std::to_string(o.warmup));
   if (cli::given(app, "--only")) {
     if (o.only != "dp" && o.only != "non-dp") throw UsageError("--only must be 'dp' or 'non-dp', got '" + o.only + "'");
     o.run_dp = o.only == "dp";
@@ -149,8 +165,11 @@ struct Timings {
 
 class Trainer {
  public:
-  Trainer(bool dp, const Options& o) : dp_(dp), device_(o.device), model_(static_cast<std::uint64_t>(o.seed)) {
+  // `graphed`: forward, loss, backward and clipping run through a GraphedStep.
+  Trainer(bool dp, bool graphed, const Options& o)
+      : dp_(dp), device_(o.device), model_(static_cast<std::uint64_t>(o.seed)) {
     model_.to(device_);
+    if (graphed) graphed_ = std::make_unique<GraphedStep>([this](const std::vector<Tensor>& in) { return record(in); });
     auto sgd = std::make_unique<SGD>(model_.parameters(), SGDOptions{kLr});
     if (!dp) {
       sgd_ = std::move(sgd);
@@ -169,7 +188,7 @@ class Trainer {
 
   // One training step; phase times (ms) into `phases` when given, and into
   // `profile` (kProfilePhases; 0 for a phase the step lacks) when given and
-  // the phase marks are on.
+  // the phase marks are on. Without either, the step is timed whole.
   double step(const Batch& batch, double* phases = nullptr, double* profile = nullptr) {
     using clock = std::chrono::steady_clock;
     // GPU work is queued: each phase ends when the device is done with it.
@@ -177,12 +196,23 @@ class Trainer {
       synchronize(device_);
       return clock::now();
     };
+    const bool split = phases != nullptr || profile != nullptr;
+    const auto mark = [&] { return split ? now() : clock::time_point(); };
+    if (graphed_) {
+      VEIL_ASSERT(!split) << "a graphed step is timed whole";
+      const auto t0 = now();
+      const Tensor loss = graphed_->run({batch.images, batch.labels})[0];
+      update();
+      const auto t1 = now();
+      last_loss_ = loss.item();
+      return std::chrono::duration<double, std::milli>(t1 - t0).count();
+    }
     phase_marks.clear();
     const auto t0 = now();
     Tensor loss = cross_entropy(model_(batch.images), batch.labels);
-    const auto t1 = now();
+    const auto t1 = mark();
     loss.backward();
-    const auto t2 = now();
+    const auto t2 = mark();
     phase_marks.push_back({"backward", t2});
     if (dp_) {
       if (routes_.empty())
@@ -191,14 +221,9 @@ class Trainer {
             routes_ += (routes_.empty() ? "" : ", ") + name + " " + grad_sample_mode_name(layer->route_taken());
       dp_optimizer_->accumulate_microbatch();
     }
-    const auto t3 = now();
-    if (dp_) {
-      dp_optimizer_->step();  // noise, division by B, SGD update, zero_grad
-    } else {
-      sgd_->step();
-      sgd_->zero_grad();
-      phase_marks.push_back({"update", clock::now()});
-    }
+    const auto t3 = mark();
+    update();
+    if (!dp_) phase_marks.push_back({"update", clock::now()});
     const auto t4 = now();
     if (profile) split_profile(t0, t1, profile);
     if (phases) {
@@ -217,13 +242,41 @@ class Trainer {
   double last_loss() const { return last_loss_; }
   const std::string& routes() const { return routes_; }
   Module& model() { return model_; }
+  std::int64_t replays() const { return graphed_ ? graphed_->replays() : 0; }
 
  private:
+  // The noise (DP) and the update, eagerly, then zero_grad.
+  void update() {
+    if (dp_) {
+      dp_optimizer_->step();  // noise, division by B, SGD update, zero_grad
+    } else {
+      sgd_->step();
+      sgd_->zero_grad();
+    }
+  }
+
+  // The graphed part of a step: forward, loss, backward and, for DP,
+  // clipping; after a replay, the host state it leaves is put back.
+  GraphedStep::Result record(const std::vector<Tensor>& in) {
+    Tensor loss = cross_entropy(model_(in[0]), in[1]);
+    loss.backward();
+    if (dp_) {
+      dp_optimizer_->accumulate_microbatch();
+      return {{loss}, [this, pending = dp_optimizer_->pending_record()] { dp_optimizer_->restore_pending(pending); }};
+    }
+    std::vector<Tensor> parameters = model_.parameters(), grads;
+    for (const Tensor& p : parameters) grads.push_back(p.grad());
+    return {{loss}, [parameters, grads] {
+              for (std::size_t k = 0; k < parameters.size(); ++k) parameters[k].set_grad(grads[k]);
+            }};
+  }
+
   bool dp_;
   Device device_;
   SampleConvNet model_;
   std::unique_ptr<SGD> sgd_;
   std::unique_ptr<DPOptimizer> dp_optimizer_;
+  std::unique_ptr<GraphedStep> graphed_;
   std::string routes_;
   double last_loss_ = 0.0;
 
@@ -344,8 +397,18 @@ Summary summarise(const Timings& t, std::int64_t batch) {
   return s;
 }
 
+// --cuda-graphs: the graphed kinds against the eager ones.
+struct GraphComparison {
+  Summary dp, plain;                             // graphed kinds
+  double dp_ratio = NAN, plain_ratio = NAN;      // graphed / eager, median of per-round ratios
+  double dp_over_plain = NAN;                    // graphed DP / graphed non-DP, the same way
+  bool identical = false;                        // graphed parameters == eager ones, bit for bit
+  std::int64_t replays = 0;
+};
+
 void write_json(const std::string& path, const Options& o, const Summary* dp, const Summary* plain, double ratio,
-                const std::string& routes, const std::string& load_before, const std::string& load_after) {
+                const GraphComparison* graphs, const std::string& routes, const std::string& load_before,
+                const std::string& load_after) {
   nlohmann::ordered_json line = {{"bench", "bench_train"},       {"model", "SampleConvNet"}, {"device", o.device_text},
                                  {"threads", num_threads()},      {"batch_size", o.batch_size},
                                  {"steps", o.steps},              {"round_steps", o.round_steps},
@@ -354,6 +417,7 @@ void write_json(const std::string& path, const Options& o, const Summary* dp, co
     line[prefix + "steps_per_s"] = s.steps_per_s;
     line[prefix + "samples_per_s"] = s.samples_per_s;
     line[prefix + "median_step_ms"] = s.median_ms;
+    if (o.cuda_graphs) return;  // steps timed whole
     line[prefix + "forward_ms"] = s.phase_ms[kForward];
     line[prefix + "backward_ms"] = s.phase_ms[kBackward];
     if (dp_phases) line[prefix + "clip_ms"] = s.phase_ms[kClip];
@@ -363,71 +427,23 @@ void write_json(const std::string& path, const Options& o, const Summary* dp, co
   if (plain) add_summary("non_dp_", *plain, false);
   if (dp && plain) line["dp_over_non_dp"] = ratio;
   if (dp) line["dp_routes"] = routes;
+  line["cuda_graphs"] = graphs != nullptr;
+  if (graphs) {
+    if (dp) add_summary("dp_graphed_", graphs->dp, true);
+    if (plain) add_summary("non_dp_graphed_", graphs->plain, false);
+    if (dp) line["dp_graphed_over_eager"] = graphs->dp_ratio;
+    if (plain) line["non_dp_graphed_over_eager"] = graphs->plain_ratio;
+    if (dp && plain) line["dp_over_non_dp_graphed"] = graphs->dp_over_plain;
+    line["graphed_matches_eager"] = graphs->identical;
+    line["graph_replays"] = graphs->replays;
+  }
   line["load_average_start"] = load_before;
   line["load_average_end"] = load_after;
   write_file_atomically(path, line.dump() + "\n", "results");
 }
 
-int run(const Options& o) {
-  const std::vector<Batch> data = synthetic_batches(o.batch_size, static_cast<std::uint64_t>(o.seed), o.device);
-  Trainer dp_trainer(true, o), plain_trainer(false, o);
-  const std::int64_t rounds = (o.steps + o.round_steps - 1) / o.round_steps;
-  std::printf("bench_train: SampleConvNet, synthetic [%lld,1,28,28] batches, threads %d, %lld timed steps of each "
-              "kind in %lld rounds of <= %lld (+%lld warm-up)\n",
-              static_cast<long long>(o.batch_size), num_threads(), static_cast<long long>(o.steps),
-              static_cast<long long>(rounds), static_cast<long long>(o.round_steps), static_cast<long long>(o.warmup));
-  if (o.device.is_cuda()) std::printf("device: %s (model, batches and every step on the GPU)\n", o.device_text.c_str());
-  const std::string load_before = bench::load_average();
-  std::printf("DP: Auto routes, sigma %g, C %g, SGD lr %g; non-DP: SGD lr %g; both mean cross-entropy; "
-              "load average %s\n",
-              kSigma, kMaxGradNorm, kLr, kLr, load_before.c_str());
-  std::fflush(stdout);
-
-  if (o.profile) set_phase_listener(record_phase_mark);
-  std::int64_t dp_step = 0, plain_step = 0;
-  for (std::int64_t i = 0; i < o.warmup; ++i) {
-    if (o.run_dp) dp_trainer.step(data[dp_step++ % kDataBatches]);
-    if (o.run_plain) plain_trainer.step(data[plain_step++ % kDataBatches]);
-  }
-  Timings dp, plain;
-  bench::Progress progress("bench_train");
-  auto run_round = [&](Trainer& trainer, Timings& t, std::int64_t& step, std::int64_t count) {
-    std::vector<double> in_round;
-    for (std::int64_t k = 0; k < count; ++k) {
-      double phases[kPhases], profile[kProfilePhaseCount];
-      const double ms = trainer.step(data[step++ % kDataBatches], phases, o.profile ? profile : nullptr);
-      t.step.push_back(ms);
-      in_round.push_back(ms);
-      for (std::size_t p = 0; p < kPhases; ++p) t.phase[p].push_back(phases[p]);
-      if (o.profile)
-        for (std::size_t p = 0; p < kProfilePhaseCount; ++p) t.profile[p].push_back(profile[p]);
-    }
-    t.round_median.push_back(bench::median(in_round));
-  };
-  for (std::int64_t r = 0; r < rounds; ++r) {
-    progress.update("round " + std::to_string(r + 1) + "/" + std::to_string(rounds));
-    const std::int64_t count = std::min(o.round_steps, o.steps - r * o.round_steps);
-    if (o.run_dp) run_round(dp_trainer, dp, dp_step, count);
-    if (o.run_plain) run_round(plain_trainer, plain, plain_step, count);
-  }
-  progress.finish();
-
-  Summary dp_summary, plain_summary;
-  if (o.run_dp) dp_summary = summarise(dp, o.batch_size);
-  if (o.run_plain) plain_summary = summarise(plain, o.batch_size);
-  const double ratio = o.run_dp && o.run_plain ? bench::median_ratio(dp.round_median, plain.round_median) : NAN;
-
-  std::printf("\n%-8s %9s %11s %15s %12s\n", "kind", "steps/s", "samples/s", "median step ms", "last loss");
-  if (o.run_dp)
-    std::printf("%-8s %9.2f %11.0f %15.2f %12.4f\n", "DP", dp_summary.steps_per_s, dp_summary.samples_per_s,
-                dp_summary.median_ms, dp_trainer.last_loss());
-  if (o.run_plain)
-    std::printf("%-8s %9.2f %11.0f %15.2f %12.4f\n", "non-DP", plain_summary.steps_per_s, plain_summary.samples_per_s,
-                plain_summary.median_ms, plain_trainer.last_loss());
-  if (o.run_dp && o.run_plain)
-    std::printf("DP/non-DP step time: %.2fx (median of %lld per-round ratios); %.2fx from the overall medians\n", ratio,
-                static_cast<long long>(rounds), dp_summary.median_ms / plain_summary.median_ms);
-
+// The phase table of the eager kinds (steps split at phase boundaries).
+void print_breakdown(const Options& o, const Summary& dp_summary, const Summary& plain_summary) {
   std::printf("\nbreakdown, median ms per step (share of the sum of phase medians)\n");
   std::printf("%-16s %16s %16s\n", "phase", "DP", "non-DP");
   double dp_total = 0, plain_total = 0;
@@ -446,6 +462,121 @@ int run(const Options& o) {
     std::printf("%-16s %16s %16s\n", p == kUpdate && !o.run_dp ? "update" : kPhaseName[p], dp_cell, plain_cell);
   }
   if (o.run_plain) std::printf("(non-DP has no clipping; its update phase is SGD step + zero_grad, no noise)\n");
+}
+
+// Whether two trainers' parameters are equal bit for bit (read on the host, after timing).
+bool same_parameters(Trainer& a, Trainer& b) {
+  const auto pa = a.model().named_parameters(), pb = b.model().named_parameters();
+  for (std::size_t k = 0; k < pa.size(); ++k)
+    if (!(max_abs_diff(pa[k].second.detach().to(Device::cpu()), pb[k].second.detach().to(Device::cpu())) == 0.0))
+      return false;
+  return true;
+}
+
+int run(const Options& o) {
+  const std::vector<Batch> data = synthetic_batches(o.batch_size, static_cast<std::uint64_t>(o.seed), o.device);
+  Trainer dp_trainer(true, false, o), plain_trainer(false, false, o);
+  std::unique_ptr<Trainer> dp_graphed, plain_graphed;
+  if (o.cuda_graphs && o.run_dp) dp_graphed = std::make_unique<Trainer>(true, true, o);
+  if (o.cuda_graphs && o.run_plain) plain_graphed = std::make_unique<Trainer>(false, true, o);
+  const std::int64_t rounds = (o.steps + o.round_steps - 1) / o.round_steps;
+  std::printf("bench_train: SampleConvNet, synthetic [%lld,1,28,28] batches, threads %d, %lld timed steps of each "
+              "kind in %lld rounds of <= %lld (+%lld warm-up)\n",
+              static_cast<long long>(o.batch_size), num_threads(), static_cast<long long>(o.steps),
+              static_cast<long long>(rounds), static_cast<long long>(o.round_steps), static_cast<long long>(o.warmup));
+  if (o.device.is_cuda()) std::printf("device: %s (model, batches and every step on the GPU)\n", o.device_text.c_str());
+  const std::string load_before = bench::load_average();
+  std::printf("DP: Auto routes, sigma %g, C %g, SGD lr %g; non-DP: SGD lr %g; both mean cross-entropy; "
+              "load average %s\n",
+              kSigma, kMaxGradNorm, kLr, kLr, load_before.c_str());
+  if (o.cuda_graphs)
+    std::printf("CUDA graphs: each kind also runs graphed (forward, loss, backward and clipping recorded once, then "
+                "replayed; noise and update eager)%s; every step is timed whole\n",
+                o.device.is_cuda() ? "" : ", which on the CPU runs the same step directly");
+  std::fflush(stdout);
+
+  if (o.profile) set_phase_listener(record_phase_mark);
+  std::int64_t dp_step = 0, plain_step = 0, dp_graphed_step = 0, plain_graphed_step = 0;
+  for (std::int64_t i = 0; i < o.warmup; ++i) {
+    if (o.run_dp) dp_trainer.step(data[dp_step++ % kDataBatches]);
+    if (o.run_plain) plain_trainer.step(data[plain_step++ % kDataBatches]);
+    if (dp_graphed) dp_graphed->step(data[dp_graphed_step++ % kDataBatches]);
+    if (plain_graphed) plain_graphed->step(data[plain_graphed_step++ % kDataBatches]);
+  }
+  Timings dp, plain, dp_g, plain_g;
+  bench::Progress progress("bench_train");
+  auto run_round = [&](Trainer& trainer, Timings& t, std::int64_t& step, std::int64_t count) {
+    std::vector<double> in_round;
+    for (std::int64_t k = 0; k < count; ++k) {
+      double phases[kPhases], profile[kProfilePhaseCount];
+      const bool split = !o.cuda_graphs;  // graphed steps have no phases: time all whole then
+      const double ms =
+          trainer.step(data[step++ % kDataBatches], split ? phases : nullptr, o.profile ? profile : nullptr);
+      t.step.push_back(ms);
+      in_round.push_back(ms);
+      if (split)
+        for (std::size_t p = 0; p < kPhases; ++p) t.phase[p].push_back(phases[p]);
+      if (o.profile)
+        for (std::size_t p = 0; p < kProfilePhaseCount; ++p) t.profile[p].push_back(profile[p]);
+    }
+    t.round_median.push_back(bench::median(in_round));
+  };
+  for (std::int64_t r = 0; r < rounds; ++r) {
+    progress.update("round " + std::to_string(r + 1) + "/" + std::to_string(rounds));
+    const std::int64_t count = std::min(o.round_steps, o.steps - r * o.round_steps);
+    if (o.run_dp) run_round(dp_trainer, dp, dp_step, count);
+    if (o.run_plain) run_round(plain_trainer, plain, plain_step, count);
+    if (dp_graphed) run_round(*dp_graphed, dp_g, dp_graphed_step, count);
+    if (plain_graphed) run_round(*plain_graphed, plain_g, plain_graphed_step, count);
+  }
+  progress.finish();
+
+  Summary dp_summary, plain_summary;
+  if (o.run_dp) dp_summary = summarise(dp, o.batch_size);
+  if (o.run_plain) plain_summary = summarise(plain, o.batch_size);
+  const double ratio = o.run_dp && o.run_plain ? bench::median_ratio(dp.round_median, plain.round_median) : NAN;
+
+  std::printf("\n%-14s %9s %11s %15s %12s\n", "kind", "steps/s", "samples/s", "median step ms", "last loss");
+  if (o.run_dp)
+    std::printf("%-14s %9.2f %11.0f %15.2f %12.4f\n", "DP", dp_summary.steps_per_s, dp_summary.samples_per_s,
+                dp_summary.median_ms, dp_trainer.last_loss());
+  if (o.run_plain)
+    std::printf("%-14s %9.2f %11.0f %15.2f %12.4f\n", "non-DP", plain_summary.steps_per_s, plain_summary.samples_per_s,
+                plain_summary.median_ms, plain_trainer.last_loss());
+  GraphComparison graphs;
+  if (o.cuda_graphs) {
+    if (dp_graphed) {
+      graphs.dp = summarise(dp_g, o.batch_size);
+      graphs.dp_ratio = bench::median_ratio(dp_g.round_median, dp.round_median);
+      std::printf("%-14s %9.2f %11.0f %15.2f %12.4f\n", "DP graphed", graphs.dp.steps_per_s, graphs.dp.samples_per_s,
+                  graphs.dp.median_ms, dp_graphed->last_loss());
+    }
+    if (plain_graphed) {
+      graphs.plain = summarise(plain_g, o.batch_size);
+      graphs.plain_ratio = bench::median_ratio(plain_g.round_median, plain.round_median);
+      std::printf("%-14s %9.2f %11.0f %15.2f %12.4f\n", "non-DP graphed", graphs.plain.steps_per_s, graphs.plain.samples_per_s,
+                  graphs.plain.median_ms, plain_graphed->last_loss());
+    }
+    if (dp_graphed && plain_graphed)
+      graphs.dp_over_plain = bench::median_ratio(dp_g.round_median, plain_g.round_median);
+  }
+  if (o.run_dp && o.run_plain)
+    std::printf("DP/non-DP step time: %.2fx (median of %lld per-round ratios); %.2fx from the overall medians\n", ratio,
+                static_cast<long long>(rounds), dp_summary.median_ms / plain_summary.median_ms);
+  if (o.cuda_graphs) {
+    graphs.identical = (!dp_graphed || same_parameters(dp_trainer, *dp_graphed)) &&
+                       (!plain_graphed || same_parameters(plain_trainer, *plain_graphed));
+    graphs.replays = (dp_graphed ? dp_graphed->replays() : 0) + (plain_graphed ? plain_graphed->replays() : 0);
+    std::printf("CUDA graphs, graphed/eager step time (median of per-round ratios):");
+    if (dp_graphed) std::printf(" DP %.2fx", graphs.dp_ratio);
+    if (plain_graphed) std::printf(" non-DP %.2fx", graphs.plain_ratio);
+    if (dp_graphed && plain_graphed) std::printf("; graphed DP/non-DP %.2fx", graphs.dp_over_plain);
+    std::printf("\n%lld graph replays; after %lld steps the graphed parameters %s the eager ones bit for bit\n",
+                static_cast<long long>(graphs.replays), static_cast<long long>(o.warmup + o.steps),
+                graphs.identical ? "equal" : "DIFFER FROM");
+  }
+
+  if (!o.cuda_graphs) print_breakdown(o, dp_summary, plain_summary);
   if (o.run_dp) std::printf("DP routes (Auto): %s\n", dp_trainer.routes().c_str());
   if (o.profile) {
     set_phase_listener(nullptr);
@@ -455,7 +586,7 @@ int run(const Options& o) {
   std::printf("load average at the end: %s\n", load_after.c_str());
   if (!o.json.empty())
     write_json(o.json, o, o.run_dp ? &dp_summary : nullptr, o.run_plain ? &plain_summary : nullptr, ratio,
-               dp_trainer.routes(), load_before, load_after);
+               o.cuda_graphs ? &graphs : nullptr, dp_trainer.routes(), load_before, load_after);
   return 0;
 }
 
