@@ -21,7 +21,7 @@ namespace {
 
 std::string signature(const std::vector<Tensor>& inputs) {
   std::ostringstream os;
-  for (const Tensor& t : inputs) os << t.dtype() << t.shape() << ';';
+  for (const Tensor& t : inputs) os << t.device() << t.dtype() << t.shape() << ';';
   return os.str();
 }
 

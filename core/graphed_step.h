@@ -81,7 +81,7 @@ class GraphedStep {
 
   Step step_;
   std::size_t max_graphs_;
-  std::map<std::string, std::unique_ptr<Graph>> graphs_;  // by input shapes and dtypes
+  std::map<std::string, std::unique_ptr<Graph>> graphs_;  // by input devices, dtypes and shapes
   std::set<std::string> warmed_up_;                       // input shapes run eagerly once
   std::uint64_t clock_ = 0;                               // orders the graphs' last uses
   std::int64_t recordings_ = 0, replays_ = 0;
