@@ -5,6 +5,7 @@
 // [Private pools], core/caching_allocator.h).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -180,4 +181,31 @@ TEST_CASE("a graph's memory stays reserved while it lives and is reused after", 
   second.reset();
   const Tensor after = Tensor::empty(shape, DType::Float32, g);
   REQUIRE(after.raw_data() == reserved);  // back in the cache
+}
+
+// The data loader copies batches to the GPU from its own thread at any time
+// (Note [Capturing a device's work], core/cuda/cuda_context.h): its copies
+// must run, not land in a graph being recorded on the training thread.
+TEST_CASE("another thread's copies to the GPU during recordings stay out of the graphs", "[cuda][graphed_step]") {
+  const Device g = gpu();
+  const Tensor host = Tensor::uniform({4096}, -1, 1, 9);
+  const Tensor x = Tensor::uniform({64}, -1, 1, 8).to(g);
+  std::atomic<bool> stop{false};
+  std::atomic<int> copies{0};
+  Tensor last_copy;
+  std::thread loader([&] {
+    while (!stop) {
+      last_copy = host.to(g);
+      ++copies;
+    }
+  });
+  while (copies == 0) std::this_thread::yield();
+  Tensor output;
+  std::unique_ptr<DeviceGraph> graph;
+  for (int k = 0; k < 50; ++k) graph = capture_device_graph(g, [&] { output = mul_scalar(x, 2.0); });
+  stop = true;
+  loader.join();
+  graph->replay();
+  require_bitwise_agrees(output, mul_scalar(on_cpu(x), 2.0));
+  require_bitwise_agrees(last_copy, host);
 }
