@@ -23,6 +23,7 @@
 #include "support/training_options.h"
 #include "veil/autograd/grad_mode.h"
 #include "veil/core/file_io.h"
+#include "veil/core/graphed_step.h"
 #include "veil/autograd/ops.h"
 #include "veil/core/device_runtime.h"
 #include "veil/core/parallel.h"
@@ -49,6 +50,10 @@ namespace {
 
 // MNIST's pixel statistics, as the tutorial's Normalize((0.1307,), (0.3081,)).
 constexpr double kMean = 0.1307, kStd = 0.3081;
+// --cuda-graphs keeps a graph for this many batch sizes: Poisson batches of
+// 200 take about 80 sizes, most of them rarely; a fixed batch needs two (the
+// epoch's last batch is smaller).
+constexpr std::size_t kGraphsKept = 16;
 using Config = cli::TrainingOptions;
 
 std::unique_ptr<Optimizer> make_optimizer(const Config& c, Module& model) {
@@ -381,6 +386,26 @@ int train(const Config& c, distributed::ProcessGroup& group) {
   std::vector<EpochFigures> figures;
   bool stop = false, said_infinite = false;
   cli::StepRecords records(cli::kCheckEvery, device, c.dp());
+  // --cuda-graphs: forward, loss, backward and clipping replayed as a CUDA
+  // graph per batch size (Note [Captured steps], core/graphed_step.h).
+  GraphedStep graphed(
+      [&](const std::vector<Tensor>& in) -> GraphedStep::Result {
+        Tensor logits = model(in[0]);
+        Tensor loss = cross_entropy(logits, in[1]);
+        loss.backward();
+        if (c.dp()) {
+          priv.optimizer->accumulate_microbatch();
+          return {{loss, logits}, [&, pending = priv.optimizer->pending_record()] {
+                    priv.optimizer->restore_pending(pending);
+                  }};
+        }
+        std::vector<Tensor> parameters = model.parameters(), grads;
+        for (const Tensor& p : parameters) grads.push_back(p.grad());
+        return {{loss, logits}, [parameters, grads] {
+                  for (std::size_t k = 0; k < parameters.size(); ++k) parameters[k].set_grad(grads[k]);
+                }};
+      },
+      kGraphsKept);
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t steps = source->steps_per_epoch();
@@ -394,10 +419,17 @@ int train(const Config& c, distributed::ProcessGroup& group) {
     cli::TrainTally tally;
     const std::int64_t epoch_start = global_step;
     source->for_each_batch(global_step, end, [&](std::int64_t step, const data::Batch& batch) {
-      Tensor logits = model(batch.inputs.to(device));
-      const Tensor targets = batch.targets.to(device);
-      Tensor loss = cross_entropy(logits, targets);
-      loss.backward();
+      const Tensor inputs = batch.inputs.to(device), targets = batch.targets.to(device);
+      Tensor logits, loss;
+      if (c.cuda_graphs) {
+        const std::vector<Tensor> out = graphed.run({inputs, targets});
+        loss = out[0];
+        logits = out[1];
+      } else {
+        logits = model(inputs);
+        loss = cross_entropy(logits, targets);
+        loss.backward();
+      }
       if (c.dp()) {
         priv.optimizer->step();
       } else {

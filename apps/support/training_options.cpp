@@ -93,6 +93,11 @@ void add_training_options(CLI::App& app, TrainingOptions& o) {
   add_option(app, "--threads", o.threads, "N", "CPU threads per worker", "cores / workers on this node");
   add_option(app, "--device", o.device, "DEV", "cpu or cuda", "cpu");
   add_flag(app, "--no-dp", o.no_dp, "train without DP (same model and loop, plain SGD), the baseline");
+  add_flag(app, "--cuda-graphs", o.cuda_graphs,
+           "replay each step's forward, loss, backward and clipping as a CUDA graph, one per batch size, recorded "
+           "at its second occurrence (noise and update run eagerly; the results are the same): pays with the "
+           "fixed batches of --no-dp, rarely with Poisson batches, whose size changes every step; on the CPU the "
+           "steps run directly");
   add_option(app, "--max-steps", o.max_steps, "K", "stop after K optimizer steps in total (quick timing)");
   add_option(app, "--json", o.json, "FILE",
              "write a machine-readable summary with every epoch's figures; epsilon is a number, or the string "

@@ -24,7 +24,7 @@ struct TrainingOptions {
   std::int64_t width = 1, groups = 0;
   double ema_decay = 0.0;
   std::uint64_t seed = 0;
-  bool no_dp = false, secure = false, show_loaders = false, sync_demo = false;
+  bool no_dp = false, secure = false, show_loaders = false, sync_demo = false, cuda_graphs = false;
 
   bool dp() const { return !no_dp; }
 };

@@ -177,7 +177,7 @@ TEST_CASE("mnist_dp_ddp --help lists every flag and exits 0", "[e2e][app]") {
   for (const char* flag : {"--data", "--epochs", "--batch-size", "--lr", "--momentum", "--sigma", "--max-grad-norm",
                            "--delta", "--target-epsilon", "--accountant", "--optimizer", "--seed", "--threads",
                            "--device", "--no-dp", "--max-steps", "--json", "--checkpoint", "--resume", "--secure",
-                           "--help"}) {
+                           "--cuda-graphs", "--help"}) {
     INFO(flag);
     REQUIRE(r.out.find(flag) != std::string::npos);
   }
@@ -330,6 +330,31 @@ TEST_CASE("mnist_dp_ddp trains, logs the tutorial's epoch lines, writes --json, 
   for (const char* key : {"epoch", "steps", "train_loss", "train_accuracy", "test_accuracy", "epsilon"}) {
     INFO(key << ": resumed " << last << "\nuninterrupted " << s.epochs[1]);
     REQUIRE(json_value(last, key) == json_value(s.epochs[1], key));  // bit for bit, as printed
+  }
+}
+
+// --cuda-graphs routes each step through GraphedStep, which runs it
+// directly on the CPU: the figures are those of the plain loop, with DP and
+// without. (The GPU's replays equal eager steps bit for bit:
+// tests/cuda/test_cuda_graph_cuda.cpp.)
+TEST_CASE("mnist_dp_ddp --cuda-graphs trains exactly as without it", "[e2e][app]") {
+  const Fixture& f = fixture();
+  testing::TempDir tmp;
+  const std::string common = f.base_args() + " --batch-size 20 --epochs 1 --seed 5";
+  for (const std::string mode : {"", " --no-dp"}) {
+    INFO("mode '" << mode << "'");
+    const fs::path plain_json = tmp.path() / "plain.json", graphed_json = tmp.path() / "graphed.json";
+    const AppRun plain = run_app(common + mode + " --json " + quote(plain_json.string()), tmp.path());
+    INFO(plain);
+    REQUIRE(plain.status == 0);
+    const AppRun graphed = run_app(common + mode + " --cuda-graphs --json " + quote(graphed_json.string()), tmp.path());
+    INFO(graphed);
+    REQUIRE(graphed.status == 0);
+    const Summary a = read_summary(plain_json), b = read_summary(graphed_json);
+    REQUIRE(a.epochs.size() == 1);
+    REQUIRE(b.epochs.size() == 1);
+    for (const char* key : {"train_loss", "train_accuracy", "test_accuracy"})
+      REQUIRE(json_value(b.epochs[0], key) == json_value(a.epochs[0], key));
   }
 }
 
