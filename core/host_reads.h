@@ -4,8 +4,9 @@
 // Tensor::item, which goes through it) and every copy from a GPU to the CPU.
 // On a GPU it waits for all the work queued before it (Note [Watched device
 // waits], core/device_waits.h), so inside a training step it would stall
-// the device; a step reads nothing, and the app reads
-// the loss when it prints it. Every host read passes through
+// the device; a step reads nothing, and the app reads its step figures
+// only at check points (Note [Reads at check points],
+// apps/support/step_records.h). Every host read passes through
 // note_host_read(), which
 // - counts it, for tests that require a step to make none. CPU tensors'
 //   reads count too, so that the check means something without a GPU: on

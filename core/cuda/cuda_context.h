@@ -8,11 +8,11 @@
 // Every kernel, cuBLAS call and device-to-device copy of a GPU is queued on
 // that GPU's stream, so they run in the order the host issues them and the
 // caching allocator may hand a freed block to the next op without waiting:
-// an op that reuses the block is queued behind every op that used it. The
-// stream is a blocking one, so the synchronous host<->device copies
-// (cudaMemcpy on the legacy default stream) wait for the kernels before them.
-// Host-to-GPU copies of tensors are queued on the stream from pinned slots
-// (Note [Pinned staging]) and do not wait at all.
+// an op that reuses the block is queued behind every op that used it.
+// Copies to the host are queued on the stream too, after the host has waited
+// for the work before them (Note [Watched device waits]); host-to-GPU copies
+// of tensors are queued from pinned slots (Note [Pinned staging]) and do not
+// wait at all.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
