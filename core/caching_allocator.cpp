@@ -1,5 +1,6 @@
 #include "veil/core/caching_allocator.h"
 
+#include <algorithm>
 #include <bit>
 #include <utility>
 
@@ -48,10 +49,7 @@ CachingAllocator::PrivatePool* CachingAllocator::capturing_pool() {
   return nullptr;
 }
 
-void CachingAllocator::adopt(void* ptr, PrivatePool& pool) {
-  block_pool_[ptr] = pool.id;
-  ++pool.blocks;
-}
+void CachingAllocator::adopt(void* ptr, PrivatePool& pool) { block_pool_[ptr] = pool.id; }
 
 void* CachingAllocator::allocate(std::size_t nbytes) {
   const std::size_t size = size_class(nbytes);
@@ -59,28 +57,18 @@ void* CachingAllocator::allocate(std::size_t nbytes) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     std::size_t block = 0;
-    if (PrivatePool* pool = capturing_pool()) {
-      void* ptr = take_free(pool->free, size, block);
-      if (ptr == nullptr) {
-        ptr = take_free(free_, size, block);
-        if (ptr != nullptr) {
-          cached_bytes_ -= block;
-          adopt(ptr, *pool);
-        }
-      }
-      if (ptr != nullptr) {
-        block_size_[ptr] = block;
-        return ptr;
-      }
-      capturing = pool->id;
-    } else {
-      if (void* ptr = take_free(free_, size, block)) {
-        cached_bytes_ -= block;
-        block_size_[ptr] = block;
-        return ptr;
-      }
-      if (captures_ == 0) release_superseded(size);
+    PrivatePool* pool = capturing_pool();
+    void* ptr = pool != nullptr ? take_free(pool->free, size, block) : nullptr;
+    if (ptr == nullptr && (ptr = take_free(free_, size, block)) != nullptr) {
+      cached_bytes_ -= block;
+      if (pool != nullptr) adopt(ptr, *pool);
     }
+    if (ptr != nullptr) {
+      block_size_[ptr] = block;
+      return ptr;
+    }
+    if (pool != nullptr) capturing = pool->id;
+    else if (captures_ == 0) release_superseded(size);
   }
   void* ptr = raw_allocate_(size);
   if (ptr == nullptr && capturing == 0) {
@@ -145,7 +133,7 @@ CachingAllocator::PoolId CachingAllocator::begin_capture() {
   std::lock_guard<std::mutex> lock(mutex_);
   VEIL_ASSERT(capturing_pool() == nullptr) << device_name_ << " allocator: this thread is already capturing";
   const PoolId id = next_pool_++;
-  pools_[id] = PrivatePool{id, std::this_thread::get_id(), {}, 0};
+  pools_[id] = PrivatePool{id, std::this_thread::get_id(), {}};
   ++captures_;
   return id;
 }
@@ -177,7 +165,8 @@ std::size_t CachingAllocator::pool_blocks(PoolId pool) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = pools_.find(pool);
   VEIL_CHECK(it != pools_.end()) << device_name_ << " allocator: no private pool " << pool;
-  return it->second.blocks;
+  return static_cast<std::size_t>(
+      std::count_if(block_pool_.begin(), block_pool_.end(), [pool](const auto& entry) { return entry.second == pool; }));
 }
 
 PerDeviceAllocators::PerDeviceAllocators(int max_devices, MakePool make_pool)

@@ -78,7 +78,6 @@ class CachingAllocator final : public Allocator {
     PoolId id = 0;
     std::thread::id capturing_thread;  // none once the capture has ended
     FreeLists free;
-    std::size_t blocks = 0;
   };
 
   // The smallest free block of `lists` that serves `size` (at most
