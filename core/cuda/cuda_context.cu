@@ -57,15 +57,14 @@ DeviceContext& device_context(Device device) {
 }
 
 namespace {
-// The device this thread captures (-1: none) and the stream it captures on.
+// The device this thread captures (-1: none), on that device's capture stream.
 thread_local int captured_device = -1;
-thread_local cudaStream_t captured_stream = nullptr;
 std::mutex capture_mutex;  // DeviceContext::capturing and capture_stream
 }  // namespace
 
 cudaStream_t stream_for(Device device) {
   DeviceContext& context = device_context(device);
-  return captured_device == device.index ? captured_stream : context.stream.get();
+  return captured_device == device.index ? context.capture_stream->get() : context.stream.get();
 }
 
 DeviceCapture::DeviceCapture(Device device) : device_(device) {
@@ -78,14 +77,12 @@ DeviceCapture::DeviceCapture(Device device) : device_(device) {
   VEIL_CUBLAS_CHECK(cublas_library().set_stream(context.cublas.get(), stream_));
   context.capturing = true;
   captured_device = device.index;
-  captured_stream = stream_;
 }
 
 // Unchecked: a destructor must not throw, and rebinding a valid handle to
 // its own stream does not fail.
 DeviceCapture::~DeviceCapture() {
   captured_device = -1;
-  captured_stream = nullptr;
   DeviceContext& context = device_context(device_);
   std::lock_guard<std::mutex> lock(capture_mutex);
   (void)cublas_library().set_stream(context.cublas.get(), context.stream.get());

@@ -118,8 +118,8 @@ class DeviceCapture {
 bool capturing(Device device);
 
 // Waits for everything queued on the device's stream (a host read of device
-// results; never inside a training step except to read the loss). Throws
-// while the calling thread captures the device.
+// results; never inside a training step, Note [Host reads]). Throws while
+// the calling thread captures the device.
 void synchronize(Device device);
 
 }  // namespace veil::cuda
