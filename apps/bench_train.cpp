@@ -264,11 +264,7 @@ class Trainer {
       dp_optimizer_->accumulate_microbatch();
       return {{loss}, [this, pending = dp_optimizer_->pending_record()] { dp_optimizer_->restore_pending(pending); }};
     }
-    std::vector<Tensor> parameters = model_.parameters(), grads;
-    for (const Tensor& p : parameters) grads.push_back(p.grad());
-    return {{loss}, [parameters, grads] {
-              for (std::size_t k = 0; k < parameters.size(); ++k) parameters[k].set_grad(grads[k]);
-            }};
+    return {{loss}, GraphedStep::restore_grads(model_.parameters())};
   }
 
   bool dp_;

@@ -399,11 +399,7 @@ int train(const Config& c, distributed::ProcessGroup& group) {
                     priv.optimizer->restore_pending(pending);
                   }};
         }
-        std::vector<Tensor> parameters = model.parameters(), grads;
-        for (const Tensor& p : parameters) grads.push_back(p.grad());
-        return {{loss, logits}, [parameters, grads] {
-                  for (std::size_t k = 0; k < parameters.size(); ++k) parameters[k].set_grad(grads[k]);
-                }};
+        return {{loss, logits}, GraphedStep::restore_grads(model.parameters())};
       },
       kGraphsKept);
   for (std::int64_t epoch = first_epoch; epoch < c.epochs && !stop; ++epoch) {

@@ -34,6 +34,14 @@ GraphedStep::GraphedStep(Step step, std::size_t max_graphs) : step_(std::move(st
 
 GraphedStep::~GraphedStep() = default;
 
+std::function<void()> GraphedStep::restore_grads(const std::vector<Tensor>& parameters) {
+  std::vector<Tensor> grads;
+  for (const Tensor& p : parameters) grads.push_back(p.grad());
+  return [parameters, grads] {
+    for (std::size_t k = 0; k < parameters.size(); ++k) parameters[k].set_grad(grads[k]);
+  };
+}
+
 std::vector<Tensor> GraphedStep::run(const std::vector<Tensor>& inputs) {
   VEIL_CHECK(!inputs.empty()) << "GraphedStep::run needs at least one input tensor";
   const Device device = inputs[0].device();

@@ -72,6 +72,11 @@ class GraphedStep {
   // shapes.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
 
+  // An after_replay action for a step that leaves its gradients in .grad
+  // (a plain optimizer's step): puts back the .grad each of `parameters`
+  // holds now, which a replay rewrites, after zero_grad dropped them.
+  static std::function<void()> restore_grads(const std::vector<Tensor>& parameters);
+
   std::int64_t recordings() const { return recordings_; }
   std::int64_t replays() const { return replays_; }  // runs that replayed a graph, recordings included
   std::size_t graphs() const { return graphs_.size(); }  // graphs kept now

@@ -46,3 +46,18 @@ TEST_CASE("CPU work is never recorded as a graph, and CPU host reads are always 
   REQUIRE_FALSE(capturing_graph(Device::cpu()));
   REQUIRE_NOTHROW(check_host_read_allowed(Device::cpu()));
 }
+
+TEST_CASE("restore_grads puts back the gradients the parameters held when it was made", "[graphed_step]") {
+  Tensor w = Tensor::uniform({2, 3}, -1, 1, 1), b = Tensor::zeros({3});
+  w.set_requires_grad(true);
+  b.set_requires_grad(true);
+  sum(add(w, b)).backward();
+  const Tensor w_grad = w.grad(), b_grad = b.grad();
+  const auto restore = GraphedStep::restore_grads({w, b});
+  w.set_grad(Tensor());  // as zero_grad leaves them
+  b.set_grad(Tensor());
+  restore();
+  // The same tensors, not copies: a replay rewrites them in place.
+  REQUIRE(w.grad().raw_data() == w_grad.raw_data());
+  REQUIRE(b.grad().raw_data() == b_grad.raw_data());
+}
